@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: MIT
+# Runs one golden test: hvs ARGS, compare stdout with EXPECT and the exit
+# code with EXIT.  Exits 77 (skip) when the NEEDS file under SHARED is absent.
+# Set HVS_UPDATE_GOLDEN=1 in the environment to rewrite the expect file.
+if(NEEDS AND NOT EXISTS "${SHARED}/${NEEDS}")
+  message("skipped: ${SHARED}/${NEEDS} is absent")
+  cmake_language(EXIT 77)
+endif()
+file(MAKE_DIRECTORY "${TMP}")
+set(args "")
+foreach(a ${ARGS})
+  string(REPLACE "@SHARED@" "${SHARED}" a "${a}")
+  string(REPLACE "@TMP@" "${TMP}" a "${a}")
+  list(APPEND args "${a}")
+endforeach()
+execute_process(COMMAND ${HVS} ${args}
+  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+string(REPLACE "${SHARED}" "@SHARED@" out "${out}")
+string(REPLACE "${TMP}" "@TMP@" out "${out}")
+if(DEFINED ENV{HVS_UPDATE_GOLDEN})
+  file(WRITE "${EXPECT}" "${out}")
+endif()
+if(NOT rc EQUAL EXIT)
+  message(FATAL_ERROR "hvs ${args}: exit ${rc}, want ${EXIT}\nstderr: ${err}")
+endif()
+file(READ "${EXPECT}" want)
+if(NOT out STREQUAL want)
+  file(WRITE "${TMP}/golden.actual" "${out}")
+  execute_process(COMMAND diff -u "${EXPECT}" "${TMP}/golden.actual")
+  message(FATAL_ERROR "output differs from ${EXPECT}")
+endif()
