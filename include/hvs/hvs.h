@@ -10,5 +10,7 @@
 
 #include "common.h"
 #include "store.h"
+#include "regs.h"
+#include "image.h"
 
 #endif
