@@ -2,4 +2,15 @@
 /* Command entry points (see commands.def). */
 #ifndef HVS_CLI_COMMANDS_H
 #define HVS_CLI_COMMANDS_H
+int cmd_keys(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_regs(int argc, char **argv);
+int cmd_mem(int argc, char **argv);
+int cmd_read(int argc, char **argv);
+int cmd_xlat(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+/* Open an image for info/regs/mem/read (cmd_info.c): prints the error and
+ * returns the exit code, CLI_EXIT_OK on success.  @vsv may be NULL. */
+int cli_image_open(hvs_image **out, const char *path, const char *vsv);
 #endif

@@ -10,7 +10,10 @@
 
 #include "common.h"
 #include "store.h"
+#include "xlat.h"
 #include "regs.h"
 #include "image.h"
+#include "vp.h"
+#include "vmrs_writer.h"
 
 #endif

@@ -90,7 +90,10 @@ typedef struct hvs_key_info {
  * @param out   receives the handle; release with hvs_store_close().
  * @param src   input; borrowed, must outlive the store.
  * @param opts  NULL for defaults.  opts->problem switches to lenient mode:
- *              every non-fatal problem is reported and parsing goes on.
+ *              every problem is reported with its file offset and parsing
+ *              goes on where it safely can (the damaged entry, table or
+ *              log is skipped).  The sink's kind is HVS_E_CORRUPT for
+ *              damage and HVS_OK for notes (unusual but harmless).
  * @return HVS_OK; HVS_E_CORRUPT (damaged); HVS_E_UNSUPPORTED (not a
  *         HyperVStorage container, or an unknown version); HVS_E_IO;
  *         HVS_E_NOMEM.  On failure the message is in opts->errbuf.
@@ -214,7 +217,9 @@ typedef struct hvs_store_writer_opts {
 	const hvs_allocator *alloc;
 	char *errbuf;              /**< receives the message if create fails */
 	size_t errbuf_size;
-	uint32_t format_version;   /**< default 0x0400 (the only one for writing) */
+	uint32_t format_version;   /**< 0x0400 (default) or 0x0100 (UTF-16 key
+	                                names; for reader tests, not checked
+	                                against real 1.0 files) */
 	uint32_t data_version;     /**< header DataVersion; default 0 */
 } hvs_store_writer_opts;
 

@@ -421,6 +421,8 @@ void hvs_image_close(hvs_image *img)
 	if (!img)
 		return;
 	al = img->alloc;
+	if (img->xlat_free)
+		img->xlat_free(img);
 	if (img->ops && img->ops->close)
 		img->ops->close(img);
 	for (i = 0; i < img->nvps; i++) {
@@ -674,6 +676,7 @@ hvs_status hvs_image_set_reg(hvs_image *img, uint32_t vp, int vtl, hvs_reg reg,
 		return hvs__err_set(&img->err, HVS_E_NOMEM, "out of memory");
 	hvs__regset_put(rs, reg, val->lo, val->hi);
 	img->vps[vp].arch = hvs__image_detect_arch(img, vp);
+	img->reg_gen++;
 	return HVS_OK;
 }
 
@@ -692,6 +695,7 @@ hvs_status hvs_image_add_vps(hvs_image *img, uint32_t count, hvs_arch arch)
 	}
 	if (img->part.arch == HVS_ARCH_UNKNOWN)
 		img->part.arch = arch;
+	img->reg_gen++;
 	return HVS_OK;
 }
 
@@ -703,6 +707,7 @@ hvs_status hvs_image_set_active_vtl(hvs_image *img, uint32_t vp, uint32_t vtl)
 		return hvs__err_set(&img->err, HVS_E_NOTFOUND,
 				    "VTL %u is not enabled on VP %u", vtl, vp);
 	img->vps[vp].active_vtl = vtl;
+	img->reg_gen++;
 	return HVS_OK;
 }
 
@@ -711,6 +716,7 @@ hvs_status hvs_image_set_arch(hvs_image *img, uint32_t vp, hvs_arch arch)
 	if (!img || vp >= img->nvps || (unsigned)arch > HVS_ARCH_ARM64)
 		return HVS_E_INVALID;
 	img->vps[vp].forced_arch = arch;
+	img->reg_gen++;
 	return HVS_OK;
 }
 
@@ -727,6 +733,7 @@ hvs_status hvs_image_set_nested_host_mode(hvs_image *img, uint32_t vp, int host,
 	if (old)
 		*old = v->nested_host_mode;
 	v->nested_host_mode = host ? 1 : 0;
+	img->reg_gen++;
 	return HVS_OK;
 }
 
@@ -744,6 +751,19 @@ hvs_arch hvs__image_detect_arch(const hvs_image *img, uint32_t vp)
 	/* Long mode is active when EFER.LMA (bit 10) is set (Intel SDM Vol.3 2.2.1). */
 	if (hvs__regset_has(rs, HVS_REG_X64_EFER))
 		return (rs->v[HVS_REG_X64_EFER].lo >> 10) & 1 ? HVS_ARCH_X64 : HVS_ARCH_X86;
+	/*
+	 * Without EFER (QEMU's ELF notes have none): a 64-bit code segment
+	 * (CS.L, attribute bit 13) means long mode; so does paging with PAE
+	 * in a partition known to be x64 (a compatibility-mode process still
+	 * runs in IA-32e mode, Intel SDM Vol.3 2.2).
+	 */
+	if (hvs__regset_has(rs, HVS_REG_X64_CS) &&
+	    ((rs->v[HVS_REG_X64_CS].hi >> 48) & 0x2000))
+		return HVS_ARCH_X64;
+	if (img->part.arch == HVS_ARCH_X64 && hvs__regset_has(rs, HVS_REG_X64_CR0) &&
+	    hvs__regset_has(rs, HVS_REG_X64_CR4) &&
+	    (rs->v[HVS_REG_X64_CR0].lo >> 31 & 1) && (rs->v[HVS_REG_X64_CR4].lo >> 5 & 1))
+		return HVS_ARCH_X64;
 	if (hvs__regset_has(rs, HVS_REG_X64_CR0) || hvs__regset_has(rs, HVS_REG_X64_RIP))
 		return HVS_ARCH_X86;
 	return img->part.arch;

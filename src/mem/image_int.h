@@ -77,6 +77,16 @@ struct hvs_image {
 
 	uint64_t cache_blocks;
 	hvs_store *store;       /* vmrs / vsv container, owned by the backend */
+
+	/*
+	 * Translation glue (src/xlat/image_xlat.c): per-VP engine contexts,
+	 * rebuilt when reg_gen changes (bumped by every register, VTL,
+	 * architecture, nested-mode or paging-mode change); xlat_free
+	 * releases them at close.
+	 */
+	uint64_t reg_gen;
+	void *xlat_cache;
+	void (*xlat_free)(hvs_image *img);
 };
 
 /* Append a range; raw_offset is assigned by the caller.  HVS_E_NOMEM. */

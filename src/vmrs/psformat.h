@@ -134,5 +134,11 @@ enum {
 /* VP_VTL_CONTROL_PAGE: 24 bytes of VP-assist VTL control, u8 VtlIsRunnable at +0x28. */
 #define HVS_VTLCP_OFF_RUNNABLE 0x28u
 #define HVS_CH_VTL_CONTROL_PAGE_SIZE 48u
+/* Its DataLength: 24 + u8 + 7 pad = 32 (the 48 above is the whole chunk,
+ * header included; openvmm VsmSaveChunkVpVtlControlPage). */
+#define HVS_CH_VTL_CONTROL_PAGE_DATA 32u
+/* DataLength of the marker chunks openvmm writes: OS_ID {u64, 8 pad},
+ * PARTITION_VTL / VP_VTL {u8, 15 pad}, VP {u32, 12 pad}. */
+#define HVS_CH_MARKER_SIZE 16u
 
 #endif

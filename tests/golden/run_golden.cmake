@@ -2,6 +2,8 @@
 # Runs one golden test: hvs ARGS, compare stdout with EXPECT and the exit
 # code with EXIT.  Exits 77 (skip) when the NEEDS file under SHARED is absent.
 # Set HVS_UPDATE_GOLDEN=1 in the environment to rewrite the expect file.
+# Script mode sets no policies: without CMP0053 "@SHARED@" expands as a variable.
+cmake_policy(SET CMP0053 NEW)
 if(NEEDS AND NOT EXISTS "${SHARED}/${NEEDS}")
   message("skipped: ${SHARED}/${NEEDS} is absent")
   cmake_language(EXIT 77)

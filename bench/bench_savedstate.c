@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Saved-state read throughput (src/vmrs through hvs_image):
+ *
+ *   bench_savedstate [GiB] [dir]         (default 4 GiB in /tmp)
+ *
+ * Writes two saved states of GiB guest RAM with the saved-state writer
+ * (layout [0, GiB - 1) + [4 GiB, 5 GiB): an MMIO gap below 4 GiB), one
+ * with raw 1 MiB RamBlocks, one with token-stream blocks (fill, XPRESS and
+ * raw pages), then for each reports:
+ *   - open time;
+ *   - sequential guest-physical reads (1 MiB at a time) in MB/s of output
+ *     (1 MB = 10^6 bytes), against reading the file itself with fread;
+ *   - random 4 KiB reads (uniform over the ranges) in reads/s and MB/s;
+ *   - peak RSS of a reader process for cache limits 0, 8 and 64 blocks.
+ * Each read phase runs in a child process (this program re-executed with
+ * "--read") so that its peak RSS is its own.  The files are deleted at the
+ * end.  Guest page content: 30% zero, 50% text/code-like, 20% random.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "benchlib.h"
+#include "hvs/hvs.h"
+
+static uint64_t rng_state = 0x243F6A8885A308D3ull;
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+/* Deterministic content of the page at @gpa. */
+static void fill_page(uint64_t gpa, uint8_t *p)
+{
+	static const char *words[] = { "struct ", "return ", "memory ", "the ", "if (",
+				       "static ", "int ", "= 0;\n\t", "page", "_t *",
+				       "->next", "NULL" };
+	uint64_t s = gpa * 0x9E3779B97F4A7C15ull + 1, kind = rnd(&s) % 10;
+	size_t i = 0;
+	if (kind < 3) {
+		memset(p, 0, 4096);
+	} else if (kind < 8) {
+		while (i < 4096) {
+			const char *w = words[rnd(&s) % 12];
+			for (; *w && i < 4096; w++)
+				p[i++] = (uint8_t)*w;
+		}
+	} else {
+		for (i = 0; i < 4096; i += 8) {
+			uint64_t v = rnd(&s);
+			memcpy(p + i, &v, 8);
+		}
+	}
+}
+
+static hvs_status mem_cb(void *ud, uint64_t gpa, void *buf, size_t len)
+{
+	size_t off;
+	(void)ud;
+	/* Ranges and pieces are page-aligned (the writer asks <= 1 MiB). */
+	for (off = 0; off < len; off += 4096)
+		fill_page(gpa + off, (uint8_t *)buf + off);
+	return HVS_OK;
+}
+
+static int write_state(const char *path, uint64_t gib, hvs_vmrs_encoding enc)
+{
+	hvs_vmrs_writer *w;
+	hvs_vmrs_writer_opts o;
+	char err[HVS_ERRMSG_MAX] = "";
+	hvs_regval cr3 = { 0x1000, 0 };
+	hvs_status s;
+	double t0 = bench_now();
+	memset(&o, 0, sizeof o);
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	o.encoding = enc;
+	s = hvs_vmrs_writer_create(&w, path, &o);
+	if (s == HVS_OK)
+		s = hvs_vmrs_writer_add_vp(w, 0, 1);
+	if (s == HVS_OK)
+		s = hvs_vmrs_writer_set_reg(w, 0, 0, HVS_REG_X64_CR3, &cr3);
+	if (s == HVS_OK)
+		s = hvs_vmrs_writer_add_range(w, 0, (gib - 1) << 30);
+	if (s == HVS_OK)
+		s = hvs_vmrs_writer_add_range(w, 4ull << 30, 1ull << 30);
+	if (s == HVS_OK)
+		s = hvs_vmrs_writer_write_memory_cb(w, mem_cb, NULL);
+	if (s == HVS_OK)
+		s = hvs_vmrs_writer_finish(w);
+	if (s != HVS_OK)
+		fprintf(stderr, "write %s: %s %s\n", path, err, w ? hvs_vmrs_writer_errmsg(w) : "");
+	hvs_vmrs_writer_close(w);
+	if (s == HVS_OK)
+		printf("wrote %s (%s) in %.1f s\n", path,
+		       enc == HVS_VMRS_ENC_RAW ? "raw blocks" : "token streams",
+		       bench_now() - t0);
+	return s == HVS_OK ? 0 : -1;
+}
+
+/* Sequential fread of the whole file: the reference speed. */
+static void file_speed(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static uint8_t buf[1 << 20];
+	uint64_t total = 0;
+	size_t n;
+	double t0 = bench_now(), dt;
+	if (!f)
+		return;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		total += n;
+	fclose(f);
+	dt = bench_now() - t0;
+	printf("  file fread:           %8.0f MB/s (%.2f GB in %.2f s)\n", total / dt / 1e6,
+	       total / 1e9, dt);
+}
+
+/* The reader phase, in its own process: open, sequential, random. */
+static int read_phase(const char *path, uint64_t limit, int full)
+{
+	hvs_image *img;
+	hvs_image_opts o;
+	char err[HVS_ERRMSG_MAX] = "";
+	const hvs_mem_range *r;
+	size_t nr, i;
+	uint8_t *buf = malloc(1 << 20);
+	double t0, dt;
+	uint64_t total = 0, rss0;
+	uint64_t s = rng_state;
+	const unsigned nrand = 20000;
+
+	memset(&o, 0, sizeof o);
+	o.base.errbuf = err;
+	o.base.errbuf_size = sizeof err;
+	rss0 = bench_cur_rss();
+	t0 = bench_now();
+	if (!buf || hvs_image_open(&img, path, &o) != HVS_OK) {
+		fprintf(stderr, "open %s: %s\n", path, err);
+		return 1;
+	}
+	dt = bench_now() - t0;
+	hvs_image_set_cache_limit(img, limit);
+	if (full)
+		printf("  open:                 %8.2f ms\n", dt * 1e3);
+	nr = hvs_image_range_count(img);
+	r = hvs_image_ranges(img);
+	if (full) {
+		t0 = bench_now();
+		for (i = 0; i < nr; i++) {
+			uint64_t a;
+			for (a = r[i].gpa; a < r[i].gpa + r[i].size; a += 1 << 20) {
+				size_t done = 0;
+				if (hvs_image_read(img, HVS_SPACE_GPA, a, buf, 1 << 20, &done) != HVS_OK) {
+					fprintf(stderr, "read 0x%llx: %s\n", (unsigned long long)a,
+						hvs_image_errmsg(img));
+					return 1;
+				}
+				total += done;
+			}
+		}
+		dt = bench_now() - t0;
+		printf("  sequential 1 MiB:     %8.0f MB/s (%.2f GB in %.2f s)\n", total / dt / 1e6,
+		       total / 1e9, dt);
+	}
+	t0 = bench_now();
+	for (i = 0; i < nrand; i++) {
+		const hvs_mem_range *q = &r[rnd(&s) % nr];
+		uint64_t a = q->gpa + (rnd(&s) % (q->size / 4096)) * 4096;
+		size_t done;
+		if (hvs_image_read(img, HVS_SPACE_GPA, a, buf, 4096, &done) != HVS_OK) {
+			fprintf(stderr, "read: %s\n", hvs_image_errmsg(img));
+			return 1;
+		}
+	}
+	dt = bench_now() - t0;
+	printf("  random 4 KiB, cache %3llu: %8.0f reads/s (%6.1f MB/s), peak RSS %6.1f MiB "
+	       "(+%.1f MiB over start)\n", (unsigned long long)limit, nrand / dt,
+	       nrand * 4096.0 / dt / 1e6, bench_peak_rss() / 1048576.0,
+	       (bench_peak_rss() - rss0) / 1048576.0);
+	hvs_image_close(img);
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t gib = 4;
+	const char *dir = "/tmp";
+	char raw[1024], cmp[1024], cmd[4096];
+	const char *paths[2];
+	static const uint64_t limits[] = { 0, 8, 64 };
+	int v;
+	size_t k;
+
+	if (argc >= 2 && strcmp(argv[1], "--read") == 0 && argc == 5)
+		return read_phase(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]));
+	if (argc >= 2)
+		gib = strtoull(argv[1], NULL, 0);
+	if (argc >= 3)
+		dir = argv[2];
+	if (gib < 2 || gib > 64) {
+		fprintf(stderr, "GiB must be 2..64\n");
+		return 2;
+	}
+	snprintf(raw, sizeof raw, "%s/bench_ss_raw.vmrs", dir);
+	snprintf(cmp, sizeof cmp, "%s/bench_ss_cmp.vmrs", dir);
+	paths[0] = raw;
+	paths[1] = cmp;
+	if (write_state(raw, gib, HVS_VMRS_ENC_RAW) || write_state(cmp, gib, HVS_VMRS_ENC_MIXED))
+		goto out;
+	for (v = 0; v < 2; v++) {
+		printf("%s:\n", v ? "token-stream blocks" : "raw blocks");
+		file_speed(paths[v]);
+		for (k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+			snprintf(cmd, sizeof cmd, "\"%s\" --read \"%s\" %llu %d", argv[0], paths[v],
+				 (unsigned long long)limits[k], k == 2);
+			fflush(stdout);
+			if (system(cmd) != 0)
+				fprintf(stderr, "reader phase failed\n");
+		}
+	}
+out:
+	remove(raw);
+	remove(cmp);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by the files of libvmsavedstatedumpprovider (the
+ * SDK-compatible API of compat/include/vmsavedstatedump.h, docs/sdk.md):
+ * the instance behind a VM_SAVED_STATE_DUMP_HANDLE, the hvs_status ->
+ * HRESULT mapping and the UTF-16 string helpers.  Not installed.
+ */
+#ifndef VMSD_INT_H
+#define VMSD_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvs/hvs.h"
+#include "vmsavedstatedump.h"
+
+/* Tag of a live instance; cleared on release so a stale handle is refused
+ * in most cases (not a guarantee: a freed pointer is still undefined). */
+#define VMSD_MAGIC 0x44534D56u /* "VMSD" */
+
+/* One memory fix (ApplyGuestMemoryFix): bytes that replace guest-physical
+ * memory [gpa, gpa + len), never crossing a page. */
+typedef struct vmsd_fix {
+	uint64_t gpa;
+	uint32_t len;
+	uint8_t *data;
+} vmsd_fix;
+
+/* The instance: an hvs_image plus the SDK state the native layer has no
+ * place for (memory fixes). */
+typedef struct vmsd_handle {
+	uint32_t magic;
+	hvs_image *img;
+	vmsd_fix *fixes;   /* in application order: later ones win */
+	size_t nfixes;
+} vmsd_handle;
+
+/*
+ * HRESULT for a native status (docs/sdk.md "Error codes").  HVS_E_NOTFOUND
+ * and HVS_E_UNSUPPORTED mean different things at open and afterwards; the
+ * open path maps those itself.
+ */
+HRESULT vmsd__hresult(hvs_status s);
+
+/*
+ * Convert a NUL-terminated UTF-16 string (host-order code units) to a
+ * malloc'd UTF-8 string.  Unpaired surrogates are refused.
+ * @return the string, or NULL with *hr = E_INVALIDARG / E_OUTOFMEMORY.
+ */
+char *vmsd__to_utf8(LPCWSTR s, HRESULT *hr);
+
+/*
+ * Convert NUL-terminated UTF-8 to a new UTF-16 string freed with
+ * VmSavedStateDumpFreeString (invalid sequences become U+FFFD).
+ * @return the string, or NULL when out of memory.
+ */
+LPWSTR vmsd__to_utf16(const char *s);
+
+/* Errno-based HRESULT for a path that cannot be opened for reading:
+ * S_OK when it can, 0x80070002 / 0x80070003 / 0x80070005 otherwise. */
+HRESULT vmsd__check_readable(const char *path);
+
+#endif

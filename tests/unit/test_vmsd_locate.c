@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * LocateSavedStateFiles offline (compat/vmsd_locate.c): a fake Hyper-V
+ * folder tree under the test tmp directory, with .vmcx configurations
+ * written by the container writer (tests/gen/gen_store.h) and saved-state
+ * files beside them; every output is checked against the DLL's three-path
+ * convention (api.md 2.1): .vmrs -> bin and vsv ""; .bin + .vsv -> vmrs "";
+ * nothing -> all three "".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "gen_store.h"
+#include "vmsavedstatedump.h"
+
+#define CHECK_HR(expr, want) CHECK_EQ((uint32_t)(expr), (uint32_t)(want))
+
+#ifndef _WIN32
+#  include <sys/stat.h>
+#  include <sys/types.h>
+#endif
+
+static char root1[2048], root2[2048];
+
+/* UTF-8 to a UTF-16 buffer (static, two alternating; BMP only). */
+static const WCHAR *W(const char *s)
+{
+	static WCHAR buf[2][2048];
+	static int which;
+	WCHAR *w = buf[which ^= 1];
+	const unsigned char *u = (const unsigned char *)s;
+	size_t j = 0;
+	while (*u && j + 1 < 2048) {
+		if (*u < 0x80) {
+			w[j++] = *u++;
+		} else if ((*u & 0xE0) == 0xC0) {
+			w[j++] = (WCHAR)(((u[0] & 0x1F) << 6) | (u[1] & 0x3F));
+			u += 2;
+		} else {
+			w[j++] = (WCHAR)(((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F));
+			u += 3;
+		}
+	}
+	w[j] = 0;
+	return w;
+}
+
+/* A returned UTF-16 string as UTF-8 (static buffer; BMP only). */
+static const char *U(const WCHAR *w)
+{
+	static char buf[3][4096];
+	static int which;
+	char *o = buf[which = (which + 1) % 3];
+	size_t j = 0;
+	if (!w)
+		return "(null)";
+	for (; *w && j + 4 < sizeof buf[0]; w++) {
+		unsigned c = *w;
+		if (c < 0x80) {
+			o[j++] = (char)c;
+		} else if (c < 0x800) {
+			o[j++] = (char)(0xC0 | (c >> 6));
+			o[j++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			o[j++] = (char)(0xE0 | (c >> 12));
+			o[j++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			o[j++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	o[j] = '\0';
+	return o;
+}
+
+static int mkdirs(const char *path)
+{
+#ifdef _WIN32
+	(void)path;
+	return -1;
+#else
+	char p[2048];
+	size_t i;
+	snprintf(p, sizeof p, "%s", path);
+	for (i = 1; p[i]; i++) {
+		if (p[i] == '/') {
+			p[i] = '\0';
+			mkdir(p, 0755);
+			p[i] = '/';
+		}
+	}
+	return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
+#endif
+}
+
+/* One .vmcx: name, global_id, type_id (NULL: key absent). */
+static int vmcx(const char *path, const char *name, const char *gid, const char *type)
+{
+	gen_key k[4];
+	size_t n = 0;
+	char err[256];
+	memset(k, 0, sizeof k);
+	k[n].path = "/configuration/properties/name";
+	k[n].type = GEN_STRING;
+	k[n++].s = name;
+	if (gid) {
+		k[n].path = "/configuration/properties/global_id";
+		k[n].type = GEN_STRING;
+		k[n++].s = gid;
+	}
+	if (type) {
+		k[n].path = "/configuration/properties/type_id";
+		k[n].type = GEN_STRING;
+		k[n++].s = type;
+	}
+	k[n].path = "/configuration/properties/version";
+	k[n].type = GEN_INT;
+	k[n++].i = 0x900;
+	if (gen_store_write(path, k, n, err, sizeof err) != HVS_OK) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int touch(const char *path)
+{
+	return test_write_file(path, "x", 1);
+}
+
+/* Build the tree once; returns 0 on success. */
+static int build_tree(void)
+{
+	static int built;
+	char p[4096];
+	const char *t;
+	static const uint8_t junk[64] = { 1, 2, 3 };
+	if (built)
+		return 0;
+	t = test_tmp_path("vmsd_locate");
+	if (!t)
+		return -1;
+	snprintf(root1, sizeof root1, "%s/root1", t);
+	snprintf(root2, sizeof root2, "%s/root2", t);
+#define MK(...) do { snprintf(p, sizeof p, __VA_ARGS__); if (mkdirs(p)) return -1; } while (0)
+#define P(...) (snprintf(p, sizeof p, __VA_ARGS__), p)
+	MK("%s/VM1/Virtual Machines", root1);
+	MK("%s/VM1/Snapshots", root1);
+	MK("%s/VM2/Virtual Machines/BBBB", root1);
+	MK("%s/VM3/Virtual Machines", root1);
+	MK("%s/VM4/Virtual Machines", root1);
+	MK("%s/VM4/Snapshots", root1);
+	MK("%s/VM5/Virtual Machines", root1);
+	MK("%s/VM5/Snapshots", root1);
+	MK("%s/Virtual Machines", root2);
+	/* VM1: a saved VM with two checkpoints, one of them saved. */
+	if (vmcx(P("%s/VM1/Virtual Machines/AAAA.vmcx", root1), "Web Server", "AAAA",
+		 "Virtual Machines") ||
+	    touch(P("%s/VM1/Virtual Machines/AAAA.vmrs", root1)) ||
+	    vmcx(P("%s/VM1/Snapshots/S1.vmcx", root1), "Before update", "AAAA", "Snapshots") ||
+	    touch(P("%s/VM1/Snapshots/S1.vmrs", root1)) ||
+	    vmcx(P("%s/VM1/Snapshots/S2.vmcx", root1), "No state", "AAAA", "Snapshots"))
+		return -1;
+	/* VM2: legacy .bin + .vsv in <dir>/<GUID>/. */
+	if (vmcx(P("%s/VM2/Virtual Machines/BBBB.vmcx", root1), "Legacy VM", "BBBB",
+		 "Virtual Machines") ||
+	    touch(P("%s/VM2/Virtual Machines/BBBB/BBBB.bin", root1)) ||
+	    touch(P("%s/VM2/Virtual Machines/BBBB/BBBB.vsv", root1)))
+		return -1;
+	/* VM3: never saved.  VM4: a checkpoint with VM1's checkpoint name. */
+	if (vmcx(P("%s/VM3/Virtual Machines/CCCC.vmcx", root1), "Stopped", "CCCC", NULL) ||
+	    vmcx(P("%s/VM4/Virtual Machines/DDDD.vmcx", root1),
+		 "\xD0\xA1\xD0\xB5\xD1\x80\xD0\xB2\xD0\xB5\xD1\x80 \xC3\xBC", "DDDD",
+		 "Virtual Machines") ||
+	    vmcx(P("%s/VM4/Snapshots/S3.vmcx", root1), "Before update", "DDDD", "Snapshots") ||
+	    touch(P("%s/VM4/Snapshots/S3.vmrs", root1)))
+		return -1;
+	/* VM5: a checkpoint without global_id, found through its folder. */
+	if (vmcx(P("%s/VM5/Virtual Machines/FFFF.vmcx", root1), "Folder VM", "FFFF", NULL) ||
+	    vmcx(P("%s/VM5/Snapshots/S5.vmcx", root1), "snap", NULL, NULL) ||
+	    touch(P("%s/VM5/Snapshots/S5.vmrs", root1)))
+		return -1;
+	/* Junk that must be skipped, and a second search folder. */
+	if (test_write_file(P("%s/junk.vmcx", root1), junk, sizeof junk) ||
+	    vmcx(P("%s/Virtual Machines/EEEE.vmcx", root2), "Second Root", "EEEE", NULL) ||
+	    touch(P("%s/Virtual Machines/EEEE.vmrs", root2)))
+		return -1;
+#undef MK
+#undef P
+	built = 1;
+	return 0;
+}
+
+/* Locate and compare the three outputs with the expected UTF-8 paths. */
+#define LOCATE_OK(vm, snap, want_bin, want_vsv, want_vmrs)                     \
+	do {                                                                   \
+		LPWSTR lb_ = NULL, lv_ = NULL, lr_ = NULL;                        \
+		char lwb_[4096], lwv_[4096], lwr_[4096];                          \
+		snprintf(lwb_, sizeof lwb_, "%s", want_bin);                     \
+		snprintf(lwv_, sizeof lwv_, "%s", want_vsv);                     \
+		snprintf(lwr_, sizeof lwr_, "%s", want_vmrs);                    \
+		CHECK_HR(LocateSavedStateFiles(W(vm), (snap) ? W(snap) : NULL, \
+					       &lb_, &lv_, &lr_), S_OK);          \
+		CHECK(lb_ && lv_ && lr_);                                         \
+		CHECK_STR(U(lb_), lwb_);                                         \
+		CHECK_STR(U(lv_), lwv_);                                         \
+		CHECK_STR(U(lr_), lwr_);                                         \
+		VmSavedStateDumpFreeString(lb_);                                \
+		VmSavedStateDumpFreeString(lv_);                                \
+		CHECK(LocalFree(lr_) == NULL);                                  \
+	} while (0)
+
+static int set_env(const char *v)
+{
+#ifdef _WIN32
+	(void)v;
+	return -1;
+#else
+	return v ? setenv("HVS_VM_SEARCH_PATH", v, 1) : unsetenv("HVS_VM_SEARCH_PATH");
+#endif
+}
+
+static void test_vmsd_locate__env(void)
+{
+	char list[4200], p[4096], q[4096];
+	LPWSTR b = (LPWSTR)1, v = (LPWSTR)1, r = (LPWSTR)1;
+	if (build_tree())
+		SKIP("cannot build the folder tree (POSIX only)");
+	snprintf(list, sizeof list, "%s:%s", root1, root2);
+	CHECK(set_env(list) == 0);
+	/* A saved VM: the .vmrs, bin and vsv "". */
+	snprintf(p, sizeof p, "%s/VM1/Virtual Machines/AAAA.vmrs", root1);
+	LOCATE_OK("Web Server", NULL, "", "", p);
+	LOCATE_OK("web SERVER", NULL, "", "", p); /* names compare case-insensitively */
+	/* Its saved checkpoint, and one without saved state (all ""). */
+	snprintf(p, sizeof p, "%s/VM1/Snapshots/S1.vmrs", root1);
+	LOCATE_OK("Web Server", "Before update", "", "", p);
+	LOCATE_OK("Web Server", "No state", "", "", "");
+	/* The same checkpoint name on another VM (non-ASCII VM name). */
+	snprintf(p, sizeof p, "%s/VM4/Snapshots/S3.vmrs", root1);
+	LOCATE_OK("\xD0\xA1\xD0\xB5\xD1\x80\xD0\xB2\xD0\xB5\xD1\x80 \xC3\xBC", "Before update",
+		  "", "", p);
+	/* Legacy pair: bin and vsv, vmrs "". */
+	snprintf(p, sizeof p, "%s/VM2/Virtual Machines/BBBB/BBBB.bin", root1);
+	snprintf(q, sizeof q, "%s/VM2/Virtual Machines/BBBB/BBBB.vsv", root1);
+	LOCATE_OK("Legacy VM", NULL, p, q, "");
+	/* Never saved: S_OK, all three "". */
+	LOCATE_OK("Stopped", NULL, "", "", "");
+	/* A checkpoint known by its folder only. */
+	snprintf(p, sizeof p, "%s/VM5/Snapshots/S5.vmrs", root1);
+	LOCATE_OK("Folder VM", "snap", "", "", p);
+	/* The second folder of the list. */
+	snprintf(p, sizeof p, "%s/Virtual Machines/EEEE.vmrs", root2);
+	LOCATE_OK("Second Root", NULL, "", "", p);
+	/* Unknown VM or checkpoint: ERROR_NOT_FOUND, outputs NULL. */
+	CHECK_HR(LocateSavedStateFiles(W("Nope"), NULL, &b, &v, &r), 0x80070490);
+	CHECK(b == NULL && v == NULL && r == NULL);
+	CHECK_HR(LocateSavedStateFiles(W("Web Server"), W("Nope"), &b, &v, &r), 0x80070490);
+	/* A checkpoint name is not a VM name. */
+	CHECK_HR(LocateSavedStateFiles(W("Before update"), NULL, &b, &v, &r), 0x80070490);
+	/* Arguments. */
+	CHECK_HR(LocateSavedStateFiles(W("Web Server"), NULL, NULL, &v, &r), E_POINTER);
+	CHECK_HR(LocateSavedStateFiles(NULL, NULL, &b, &v, &r), E_INVALIDARG);
+	/* No search path at all: nothing can be found. */
+	CHECK(set_env(NULL) == 0);
+	CHECK_HR(LocateSavedStateFiles(W("Web Server"), NULL, &b, &v, &r), 0x80070490);
+}
+
+static void test_vmsd_locate__api_path(void)
+{
+	char p[4096];
+	LPWSTR b, v, r;
+	static const WCHAR bad[] = { 0xDC00, 0 };
+	if (build_tree())
+		SKIP("cannot build the folder tree (POSIX only)");
+	CHECK(set_env(root1) == 0);
+	/* The API setting replaces the environment variable... */
+	CHECK_HR(VmSavedStateDumpSetSearchPath(W(root2)), S_OK);
+	snprintf(p, sizeof p, "%s/Virtual Machines/EEEE.vmrs", root2);
+	LOCATE_OK("Second Root", NULL, "", "", p);
+	CHECK_HR(LocateSavedStateFiles(W("Web Server"), NULL, &b, &v, &r), 0x80070490);
+	/* ...until reset with NULL. */
+	CHECK_HR(VmSavedStateDumpSetSearchPath(NULL), S_OK);
+	snprintf(p, sizeof p, "%s/VM1/Virtual Machines/AAAA.vmrs", root1);
+	LOCATE_OK("Web Server", NULL, "", "", p);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(bad), E_INVALIDARG);
+	CHECK(set_env(NULL) == 0);
+}
+
+TEST_MAIN(TEST(test_vmsd_locate__env), TEST(test_vmsd_locate__api_path))
