@@ -2,7 +2,10 @@
 /*
  * Saved-state read throughput (src/vmrs through hvs_image):
  *
- *   bench_savedstate [GiB] [dir]         (default 4 GiB in /tmp)
+ *   bench_savedstate [GiB] [dir] [--keep]   (default 4 GiB in /tmp)
+ *
+ * --keep leaves the two files in place and reuses them on the next run
+ * (for repeated measurements on a busy machine).
  *
  * Writes two saved states of GiB guest RAM with the saved-state writer
  * (layout [0, GiB - 1) + [4 GiB, 5 GiB): an MMIO gap below 4 GiB), one
@@ -194,8 +197,9 @@ int main(int argc, char **argv)
 	char raw[1024], cmp[1024], cmd[4096];
 	const char *paths[2];
 	static const uint64_t limits[] = { 0, 8, 64 };
-	int v;
+	int v, keep = argc >= 4 && strcmp(argv[3], "--keep") == 0;
 	size_t k;
+	FILE *probe;
 
 	if (argc >= 2 && strcmp(argv[1], "--read") == 0 && argc == 5)
 		return read_phase(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]));
@@ -211,7 +215,11 @@ int main(int argc, char **argv)
 	snprintf(cmp, sizeof cmp, "%s/bench_ss_cmp.vmrs", dir);
 	paths[0] = raw;
 	paths[1] = cmp;
-	if (write_state(raw, gib, HVS_VMRS_ENC_RAW) || write_state(cmp, gib, HVS_VMRS_ENC_MIXED))
+	probe = keep ? fopen(cmp, "rb") : NULL;
+	if (probe)
+		fclose(probe);   /* kept from an earlier --keep run: reuse */
+	else if (write_state(raw, gib, HVS_VMRS_ENC_RAW) ||
+		 write_state(cmp, gib, HVS_VMRS_ENC_MIXED))
 		goto out;
 	for (v = 0; v < 2; v++) {
 		printf("%s:\n", v ? "token-stream blocks" : "raw blocks");
@@ -225,7 +233,9 @@ int main(int argc, char **argv)
 		}
 	}
 out:
-	remove(raw);
-	remove(cmp);
+	if (!keep) {
+		remove(raw);
+		remove(cmp);
+	}
 	return 0;
 }

@@ -6,7 +6,17 @@
  * pointer, and every value's bytes.  The store parser runs in lenient mode
  * (a problem sink) so that every problem is listed with its file offset,
  * not only the first.  Exit codes: 0 valid, 1 damaged, 3 not this format
- * or an unsupported version, 4 I/O error (cli/cli.h).
+ * or an unsupported version, 4 I/O error, 6 out of memory (cli/cli.h).
+ *
+ * Two kinds of findings (docs/format/storage.md says which is which):
+ *  - damage: the store reports it with a status other than HVS_OK (bad
+ *    CRC, entry past its table, dangling file object ...) or a value
+ *    cannot be read.  Any one makes the verdict "damaged", exit 1.
+ *  - notes ("warning"): unusual but harmless (e.g. an object-table CRC
+ *    below version 3.1, a header without a replay log).  Listed, exit 0.
+ * A fatal open error (the parser could not go on) is one more damage
+ * entry, without an offset.  The output is a golden-test surface
+ * (tests/golden/check_*.expect): key order and wording are stable.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +26,8 @@
 #include "cli.h"
 #include "commands.h"
 
+/* --no-replay checks the file as written, without the pending replay log
+ * applied, to tell a damaged log from damaged base tables. */
 enum { OPT_JSON = 1, OPT_NO_REPLAY, OPT_HELP };
 
 static const cli_opt check_opts[] = {
@@ -28,8 +40,8 @@ static const cli_opt check_opts[] = {
 /* Problems collected from the sink and from the value pass. */
 typedef struct problem {
 	int warning;  /* a note: unusual but not damage */
-	uint64_t offset;
-	char *msg;
+	uint64_t offset; /* file offset, UINT64_MAX: none ("offset": null) */
+	char *msg;    /* a copy: the sink's message buffer is reused */
 } problem;
 
 typedef struct check_ctx {
@@ -41,7 +53,9 @@ typedef struct check_ctx {
 } check_ctx;
 
 /* Keep a copy of one problem message; running out of memory is noted
- * and turns into exit code 6 at the end. */
+ * and turns into exit code 6 at the end.  The sink has no way to stop
+ * the parser, so a failed allocation only drops that message: the
+ * verdict then cannot be trusted, which exit 6 (not 0 or 1) says. */
 static void add_problem(check_ctx *c, int warning, uint64_t offset, const char *msg)
 {
 	if (c->n == c->cap) {
@@ -78,6 +92,10 @@ static void sink(void *ud, hvs_status kind, uint64_t offset, const char *msg)
  * Read every value completely (strings through the UTF-16 decoder too),
  * so that a file object pointing past the data or an unreadable range is
  * found.  Depth-first with an explicit stack: the tree may be deep.
+ * Opening only validates the tables; a value's bytes are read lazily,
+ * so without this pass a truncated file object would pass the check.
+ * Children are pushed in reverse so problems come out in tree order,
+ * the same order `hvs keys` prints.
  */
 static hvs_status read_values(hvs_store *st, check_ctx *c)
 {
@@ -112,12 +130,15 @@ static hvs_status read_values(hvs_store *st, check_ctx *c)
 		if (hvs_key_get_type(k) == HVS_KEY_ROOT || hvs_key_get_type(k) == HVS_KEY_NODE)
 			continue;
 		c->values++;
+		/* 64 KiB pieces: a RAM block value may be gigabytes. */
 		while (off < size && s == HVS_OK) {
 			size_t n = (size_t)(size - off < (1 << 16) ? size - off : (1 << 16));
 			s = hvs_key_read(st, k, off, buf, n, NULL);
 			off += n;
 		}
 		c->value_bytes += off;
+		/* Decode strings as a reader would: the length query converts
+		 * the whole UTF-16 value (one too large to hold fails here). */
 		if (s == HVS_OK && hvs_key_get_type(k) == HVS_KEY_STRING) {
 			size_t len;
 			s = hvs_key_get_string(st, k, NULL, 0, &len);
@@ -126,6 +147,8 @@ static hvs_status read_values(hvs_store *st, check_ctx *c)
 		}
 		if (s == HVS_E_NOMEM)
 			goto nomem;
+		/* An unreadable value is damage, reported at the value's own
+		 * offset; the walk goes on with the next key. */
 		if (s != HVS_OK) {
 			char path[512];
 			if (hvs_key_path(k, path, sizeof path, NULL) != HVS_OK)
@@ -154,7 +177,8 @@ static void usage(FILE *f)
 		   "3 not a HyperVStorage container (or unsupported version), 4 I/O error.\n");
 }
 
-/* One word for the summary line and the JSON "verdict". */
+/* One word for the summary line and the JSON "verdict".  Notes alone
+ * (problems == 0, warnings > 0) still give "valid". */
 static const char *verdict_of(hvs_status s, size_t problems)
 {
 	if (s == HVS_E_UNSUPPORTED)
@@ -204,6 +228,8 @@ int cmd_check(int argc, char **argv)
 	oo.errbuf_size = sizeof err;
 	oo.problem = sink;
 	oo.problem_ud = &c;
+	/* Lenient open: with a sink the store reports damage and goes on where
+	 * it safely can; it fails only on damage it cannot step over. */
 	s = hvs_store_open_file(&st, file, &oo);
 	if (s == HVS_OK) {
 		hvs_store_get_info(st, &info);
@@ -211,7 +237,9 @@ int cmd_check(int argc, char **argv)
 	}
 	if (c.nomem)
 		s = HVS_E_NOMEM;
-	/* A fatal open error is a problem too (with no offset of its own). */
+	/* A fatal open error is a problem too (with no offset of its own).
+	 * Unsupported and I/O errors are not findings about the file's
+	 * integrity: they get their own verdict and exit code instead. */
 	if (s != HVS_OK && s != HVS_E_UNSUPPORTED && s != HVS_E_IO && s != HVS_E_NOMEM)
 		add_problem(&c, 0, UINT64_MAX, err[0] ? err : hvs_strerror(s));
 
@@ -221,6 +249,7 @@ int cmd_check(int argc, char **argv)
 		json_obj_begin(&j, NULL);
 		json_str(&j, "file", file);
 		json_str(&j, "verdict", verdict_of(s, c.damaged));
+		/* The statistics exist only for a file the store could open. */
 		if (s == HVS_E_UNSUPPORTED || s == HVS_E_IO)
 			json_str(&j, "error", err[0] ? err : hvs_strerror(s));
 		if (st) {
@@ -254,6 +283,8 @@ int cmd_check(int argc, char **argv)
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
+		/* Text: findings first, in the order found, then the summary,
+		 * so that the last line always carries the verdict. */
 		for (i = 0; i < c.n; i++) {
 			const char *lvl = c.p[i].warning ? "warning" : "problem";
 			if (c.p[i].offset == UINT64_MAX)
@@ -278,6 +309,8 @@ int cmd_check(int argc, char **argv)
 		       verdict_of(s, c.damaged), c.damaged, c.damaged == 1 ? "" : "s",
 		       c.n - c.damaged, c.n - c.damaged == 1 ? "" : "s");
 	}
+	/* Exit codes of cli.h; the order matters: an I/O error or missing
+	 * memory outranks damage found before it (the check was incomplete). */
 	if (s == HVS_E_UNSUPPORTED)
 		rc = CLI_EXIT_FORMAT;
 	else if (s == HVS_E_IO)

@@ -191,6 +191,10 @@ static const cli_opt info_opts[] = {
 
 /* ------------------------------------------------------------ output */
 
+/*
+ * Text form: one "label: value" line per fact, then per-VP lines, the
+ * decoded guest OS ids, the ranges and the chunk summary.
+ */
 static void print_text(hvs_image *img, const char *path)
 {
 	hvs_partition_info pi;
@@ -232,6 +236,8 @@ static void print_text(hvs_image *img, const char *path)
 		int k = -1;
 		if (hvs_image_vp_info(img, vp, &vi) != HVS_OK)
 			continue;
+		/* Paging mode from CR0/CR4/EFER or SCTLR (include/hvs/xlat.h);
+		 * "unknown" when the VP lacks those registers. */
 		if (hvs_image_get_paging_mode(img, vp, &pm) != HVS_OK)
 			pm = HVS_PAGING_AUTO;
 		if (hvs_image_in_kernel(img, vp, &k) != HVS_OK)
@@ -276,6 +282,11 @@ static void print_text(hvs_image *img, const char *path)
 	free(cs);
 }
 
+/*
+ * JSON form: the same facts; absent ones are null (not omitted) so that
+ * consumers see a stable set of members.  Checked by the goldens
+ * tests/golden/info_*.json.expect.
+ */
 static void print_json(hvs_image *img, const char *path)
 {
 	hvs_partition_info pi;

@@ -4,6 +4,17 @@
  * (.vmrs, .vmcx) with types and values, as indented text or nested JSON.
  * Uses the public store API only (include/hvs/store.h); the container is
  * described in docs/format/storage.md.
+ *
+ * The output is a golden-test surface (tests/golden/keys_*.expect) and a
+ * format people diff between saves, so it must depend only on the file:
+ * children in the library's InsertionSequence order, never sorted or
+ * hashed; arrays shown by size and a fixed-length prefix, never whole.
+ *
+ * Exit codes (cli/cli.h): 0 printed; 1 damaged: the open failed, or the
+ * tree was printed but some value could not be read (a file object past
+ * the end); 2 bad option or a malformed PATH; 3 not a container or an
+ * unsupported version; 4 I/O; 5 PATH names no key.  The open is strict:
+ * the first damage stops it, `hvs check` lists them all.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,10 +24,12 @@
 #include "cli.h"
 #include "commands.h"
 
-/* Bytes of an array value shown as hex (text and JSON). */
+/* Bytes of an array value shown as hex (text and JSON): enough to
+ * recognise a structure's header, short enough to keep lines readable. */
 #define PREVIEW_TEXT 16
 #define PREVIEW_JSON 32
-/* Nesting the JSON writer supports (two levels per key: object + array). */
+/* Nesting the JSON writer supports (two levels per key: object + array;
+ * cli_json tracks 64 levels).  Deeper keys get "children_not_shown". */
 #define JSON_MAX_DEPTH 28
 /* Text output recurses once per level: a crafted file can nest keys
  * hundreds of thousands deep, so stop long before the stack would. */
@@ -33,6 +46,8 @@ static const cli_opt keys_opts[] = {
 	{ NULL, 0, 0, 0 }
 };
 
+/* State of one listing; "failed" turns into exit 1 after printing, so a
+ * damaged value does not hide the rest of the tree. */
 typedef struct keys_ctx {
 	hvs_store *st;
 	int info;
@@ -52,7 +67,10 @@ static void usage(FILE *f)
 		   "              (also --raw)\n");
 }
 
-/* The display name: "name" or "name[n]" when a sibling shares it. */
+/* The display name: "name" or "name[n]" when a sibling shares it.  The
+ * store allows repeated names (lists of nodes are stored that way), and
+ * "[n]" is the same syntax hvs_store_find() accepts in a PATH, so a
+ * printed name can be pasted back as an argument. */
 static void display_name(const hvs_key *k, char *buf, size_t size)
 {
 	const hvs_key *p = hvs_key_parent(k);
@@ -64,7 +82,8 @@ static void display_name(const hvs_key *k, char *buf, size_t size)
 		snprintf(buf, size, "%s", hvs_key_name(k));
 }
 
-/* Read up to @n leading bytes of a value; returns the count read. */
+/* Read up to @n leading bytes of a value; returns the count read.  A
+ * failed read marks the listing failed but still shows what was read. */
 static size_t preview(keys_ctx *c, const hvs_key *k, uint8_t *buf, size_t n)
 {
 	size_t done = 0;
@@ -78,7 +97,9 @@ static size_t preview(keys_ctx *c, const hvs_key *k, uint8_t *buf, size_t n)
 	return n;
 }
 
-/* Fetch a string value into a malloc'd buffer (NULL on failure). */
+/* Fetch a string value into a malloc'd buffer (NULL on failure).  Two
+ * calls: the first only measures the UTF-8 length (HVS_E_BUFSIZE is the
+ * expected answer to a NULL buffer). */
 static char *get_string(keys_ctx *c, const hvs_key *k)
 {
 	size_t len = 0;
@@ -100,7 +121,8 @@ static char *get_string(keys_ctx *c, const hvs_key *k)
 /* ------------------------------------------------------------- text */
 
 /* One value in text form: ints decimal, uints decimal and hex, strings
- * quoted with escapes, arrays as size and the first bytes in hex. */
+ * quoted with escapes, arrays as size and the first bytes in hex.
+ * Doubles use %.17g so that the text round-trips to the same bits. */
 static void print_text_value(keys_ctx *c, const hvs_key *k)
 {
 	int64_t i;
@@ -140,6 +162,8 @@ static void print_text_value(keys_ctx *c, const hvs_key *k)
 		break;
 	case HVS_KEY_STRING:
 		s = get_string(c, k);
+		/* Escape quotes and control bytes: one key is one line, and
+		 * a crafted string must not forge further lines. */
 		if (s) {
 			fputs(" = \"", stdout);
 			for (x = 0; s[x]; x++) {
@@ -157,6 +181,7 @@ static void print_text_value(keys_ctx *c, const hvs_key *k)
 		break;
 	case HVS_KEY_ARRAY:
 	case HVS_KEY_OTHER:
+		/* Unknown entry types are shown like arrays: raw bytes. */
 		printf(" [%" PRIu64 " bytes]", ki.value_size);
 		n = preview(c, k, buf, sizeof buf);
 		if (n)
@@ -170,6 +195,8 @@ static void print_text_value(keys_ctx *c, const hvs_key *k)
 	case HVS_KEY_NODE:
 		break;
 	}
+	/* A file object's bytes live outside the key table: its offset is
+	 * what one needs to look at it with a hex editor. */
 	if (ki.is_file_object)
 		printf(" (file object @0x%" PRIx64 ")", ki.value_offset);
 }
@@ -196,6 +223,8 @@ static void print_text(keys_ctx *c, const hvs_key *k, uint64_t depth)
 		printf("  {table %u +0x%x @0x%" PRIx64 " size 0x%x seq %u}",
 		       (unsigned)ki.table_index, ki.entry_offset, ki.file_offset,
 		       ki.entry_size, ki.insertion_seq);
+	/* Say what --depth cut off, so a short listing is not mistaken
+	 * for a small tree. */
 	if (n && (depth >= c->max_depth || depth >= TEXT_MAX_DEPTH))
 		printf(" (%zu children not shown)", n);
 	putchar('\n');
@@ -253,6 +282,8 @@ static void json_value(keys_ctx *c, const hvs_key *k, const hvs_key_info *ki)
 		break;
 	case HVS_KEY_ARRAY:
 	case HVS_KEY_OTHER:
+		/* "hex" is the first PREVIEW_JSON bytes (fewer when the value is
+		 * shorter or a read failed); "size" is the whole value. */
 		json_u64(&c->j, "size", ki->value_size);
 		n = preview(c, k, buf, sizeof buf);
 		for (x = 0; x < n; x++)
@@ -284,6 +315,9 @@ static void print_json(keys_ctx *c, const hvs_key *k, uint64_t depth)
 		json_u64(&c->j, "ordinal", hvs_key_ordinal(k));
 	json_str(&c->j, "type", hvs_key_type_name(ki.type));
 	json_value(c, k, &ki);
+	/* --info: where the entry sits in the file (docs/format/storage.md
+	 * key-table entries), for comparing with a hex dump.  The root is
+	 * synthetic and has no entry. */
 	if (c->info && ki.type != HVS_KEY_ROOT) {
 		json_u64(&c->j, "table", ki.table_index);
 		json_hex(&c->j, "entry_offset", ki.entry_offset);
@@ -293,6 +327,8 @@ static void print_json(keys_ctx *c, const hvs_key *k, uint64_t depth)
 		if (ki.type == HVS_KEY_NODE)
 			json_u64(&c->j, "next_insertion", ki.node_next_insertion);
 	}
+	/* Only nodes get "children", even when empty, so a consumer can tell
+	 * an empty node from a value without looking at "type". */
 	if (ki.type == HVS_KEY_NODE || ki.type == HVS_KEY_ROOT) {
 		if (depth >= c->max_depth || depth >= JSON_MAX_DEPTH) {
 			json_u64(&c->j, "children_not_shown", n);
@@ -351,6 +387,8 @@ int cmd_keys(int argc, char **argv)
 		cli_error("%s: %s", file, err[0] ? err : hvs_strerror(s));
 		return cli_exit_code(s);
 	}
+	/* A PATH the parser rejects is the user's mistake (exit 2); a
+	 * well-formed one that names no key is "not found" (exit 5). */
 	s = hvs_store_find(c.st, path, &k);
 	if (s != HVS_OK) {
 		cli_error("%s: key '%s': %s", file, path, hvs_strerror(s));
@@ -364,6 +402,8 @@ int cmd_keys(int argc, char **argv)
 	} else {
 		print_text(&c, k, 0);
 	}
+	/* Print first, fail after: the readable part of a damaged file is
+	 * still useful, but the exit code must not claim it was all read. */
 	if (c.failed) {
 		cli_error("%s: some values could not be read: %s", file,
 			  hvs_store_errmsg(c.st));

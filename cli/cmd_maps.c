@@ -5,6 +5,11 @@
  * flags combined over the walk.  Regions whose page table is not in the
  * image are listed as "no data".  Shared VP options: cli/vpopts.h.
  * Public API only.
+ *
+ * Missing page tables are not an error (exit 0): a saved state may leave
+ * out pages, and listing the gap is more useful than stopping.  Exit codes
+ * other than 0 come from the walk itself (I/O, damage) or the open.  The
+ * output is golden-tested (tests/golden/maps_*.expect).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,9 +26,7 @@ static const cli_opt opts[] = {
 	{ "merge", 'm', 0, OPT_MERGE },
 	{ "start", 0, 1, OPT_START },
 	{ "end", 0, 1, OPT_END },
-	{ "help", 'h', 0, OPT_HELP },
-	CLI_VPOPTS_ENTRIES,
-	{ NULL, 0, 0, 0 }
+	CLI_VPOPTS_TAIL(OPT_HELP)
 };
 
 static void usage(FILE *f)
@@ -37,12 +40,15 @@ static void usage(FILE *f)
 		cli_vpopts_help);
 }
 
+/* Totals for the summary line, counted as regions stream past. */
 typedef struct maps_ctx {
-	cli_json *j;
+	cli_json *j;          /* NULL: text output */
 	uint64_t count, mapped, nodata;
 } maps_ctx;
 
-/* QEMU-like flag letters: W U X(executable) A D G, L = large page, ? = no data. */
+/* QEMU-like flag letters: W U X(executable) A D G, L = large page, ? = no data.
+ * Fixed positions ('-' when clear) keep the columns aligned for diffing;
+ * 'p' is ARM64's PXN (privileged execute-never). */
 static void flag_letters(uint32_t f, char out[10])
 {
 	out[0] = (f & HVS_XLAT_F_NODATA) ? '?' : 'P';
@@ -57,6 +63,7 @@ static void flag_letters(uint32_t f, char out[10])
 	out[9] = '\0';
 }
 
+/* hvs_vp_map_walk() callback: print one region (text or a JSON object). */
 static hvs_status on_region(void *ud, const hvs_xlat_region *r)
 {
 	maps_ctx *c = ud;
@@ -71,6 +78,7 @@ static hvs_status on_region(void *ud, const hvs_xlat_region *r)
 		json_obj_begin(c->j, NULL);
 		json_hex(c->j, "gva", r->gva);
 		json_hex(c->j, "size", r->size);
+		/* No data: the GPA is the missing table, not the mapping. */
 		if (r->flags & HVS_XLAT_F_NODATA) {
 			json_null(c->j, "gpa");
 			json_hex(c->j, "table_gpa", r->gpa);
@@ -109,7 +117,7 @@ int cmd_maps(int argc, char **argv)
 
 	cli_vpopts_init(&vo);
 	cli_opt_init(&st, "maps", argc, argv);
-	while ((id = cli_opt_next(&st, opts)) != 0) {
+	while ((id = cli_vpopts_next(&vo, &st, opts)) != 0) {
 		if (id < 0)
 			goto usage_fail;
 		switch (id) {
@@ -127,8 +135,6 @@ int cmd_maps(int argc, char **argv)
 			}
 			break;
 		default:
-			if (cli_vpopts_handle(&vo, "maps", id, st.arg) < 0)
-				goto usage_fail;
 			break;
 		}
 	}
@@ -140,28 +146,21 @@ int cmd_maps(int argc, char **argv)
 		cli_usage_error("maps", "--start is above --end");
 		goto usage_fail;
 	}
-	rc = cli_vpopts_open(&vo, "maps", st.pos[0], &img);
+	rc = cli_vpopts_open_vp(&vo, "maps", st.pos[0], &img, &mode);
 	if (rc != CLI_EXIT_OK) {
 		cli_vpopts_free(&vo);
 		return rc;
 	}
-	if (hvs_image_get_paging_mode(img, vo.vp, &mode) != HVS_OK) {
-		cli_error("%s", hvs_image_errmsg(img));
-		rc = CLI_EXIT_NOTFOUND;
-		goto out;
-	}
 	memset(&c, 0, sizeof c);
 	if (json) {
-		json_init(&j, stdout);
 		c.j = &j;
-		json_obj_begin(&j, NULL);
-		json_u64(&j, "vp", vo.vp);
-		json_str(&j, "paging_mode", hvs_paging_mode_name(mode));
-		json_arr_begin(&j, "regions");
+		cli_vpopts_json_begin(&j, &vo, mode, "regions");
 	} else {
 		printf("VP %u, paging mode %s\n", vo.vp, hvs_paging_mode_name(mode));
 	}
+	/* The callback prints each region as the walk finds it (bounded memory). */
 	s = hvs_vp_map_walk(img, vo.vp, first, last, flags, on_region, &c);
+	/* Totals are printed even after a failed walk: they cover what was listed. */
 	if (json) {
 		json_arr_end(&j);
 		json_u64(&j, "regions_count", c.count);
@@ -181,7 +180,6 @@ int cmd_maps(int argc, char **argv)
 		cli_error("%s", hvs_image_errmsg(img));
 		rc = cli_exit_code(s);
 	}
-out:
 	hvs_image_close(img);
 	cli_vpopts_free(&vo);
 	return rc;

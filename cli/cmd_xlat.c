@@ -4,6 +4,12 @@
  * ones, optionally printing every paging level (--trace).  Works on every
  * input the image API opens; registers an input lacks are supplied with
  * the shared VP options (cli/vpopts.h).  Public API only.
+ *
+ * Exit codes (cli/cli.h): 0 every address translated; 5 at least one was
+ * not mapped or its page (table) is not in the image: all addresses are
+ * still printed, so one bad address does not hide the others; any other
+ * failure (I/O, damage) stops at that address with its own code.  The
+ * text and JSON forms are golden-tested (tests/golden/xlat_*.expect).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,9 +24,7 @@ enum { OPT_JSON = 1, OPT_TRACE, OPT_HELP };
 static const cli_opt opts[] = {
 	{ "json", 0, 0, OPT_JSON },
 	{ "trace", 't', 0, OPT_TRACE },
-	{ "help", 'h', 0, OPT_HELP },
-	CLI_VPOPTS_ENTRIES,
-	{ NULL, 0, 0, 0 }
+	CLI_VPOPTS_TAIL(OPT_HELP)
 };
 
 static void usage(FILE *f)
@@ -32,7 +36,9 @@ static void usage(FILE *f)
 		cli_vpopts_help);
 }
 
-/* "P W U NX A D G LEAF LARGE PXN" for the set flags. */
+/* "P W U NX A D G LEAF LARGE PXN" for the set flags: names rather than
+ * the raw bits because the bits differ between x86 and ARM64 entries
+ * (hvs/xlat.h normalises them into HVS_XLAT_F_*). */
 static void flags_text(uint32_t f, char *out, size_t n)
 {
 	static const struct {
@@ -57,7 +63,8 @@ static void flags_text(uint32_t f, char *out, size_t n)
 	}
 }
 
-/* Short machine-readable reason for a failed translation. */
+/* Short machine-readable reason for a failed translation (the JSON
+ * "reason"); stable strings, unlike hvs_xlat_fault_name()'s prose. */
 static const char *reason_of(hvs_status s, const hvs_xlat_fault *f)
 {
 	if (s == HVS_E_NODATA)
@@ -75,6 +82,7 @@ static const char *reason_of(hvs_status s, const hvs_xlat_fault *f)
 	return "not-mapped";
 }
 
+/* "4 KiB", "2 MiB", "1 GiB": page sizes as the SDMs name them. */
 static void size_text(uint64_t size, char *out, size_t n)
 {
 	if (size >= (1ull << 30) && size % (1ull << 30) == 0)
@@ -97,6 +105,8 @@ static hvs_status one(hvs_image *img, uint32_t vp, uint64_t gva, int trace, cli_
 	char fl[96], sz[32];
 	uint64_t gpa = 0, ps = 0, unm = 0;
 
+	/* The trace walk fills the fault into the walk state; the plain
+	 * translation keeps it in the image (hvs_vp_last_fault()). */
 	if (trace) {
 		s = hvs_vp_trace(img, vp, gva, &w);
 		gpa = w.gpa;
@@ -121,6 +131,7 @@ static hvs_status one(hvs_image *img, uint32_t vp, uint64_t gva, int trace, cli_
 			json_str(j, "reason", reason_of(s, f));
 			if (f && f->level >= 0)
 				json_i64(j, "level", f->level);
+			/* How far the hole reaches lets a scanner skip it. */
 			if (s == HVS_E_NOTPRESENT)
 				json_hex(j, "unmapped_size", unm);
 			else
@@ -175,8 +186,7 @@ int cmd_xlat(int argc, char **argv)
 
 	cli_vpopts_init(&vo);
 	cli_opt_init(&st, "xlat", argc, argv);
-	while ((id = cli_opt_next(&st, opts)) != 0) {
-		int h;
+	while ((id = cli_vpopts_next(&vo, &st, opts)) != 0) {
 		if (id < 0)
 			goto usage_fail;
 		if (id == OPT_HELP) {
@@ -184,22 +194,16 @@ int cmd_xlat(int argc, char **argv)
 			cli_vpopts_free(&vo);
 			return CLI_EXIT_OK;
 		}
-		if (id == OPT_JSON) {
+		if (id == OPT_JSON)
 			json = 1;
-			continue;
-		}
-		if (id == OPT_TRACE) {
+		else if (id == OPT_TRACE)
 			trace = 1;
-			continue;
-		}
-		h = cli_vpopts_handle(&vo, "xlat", id, st.arg);
-		if (h < 0)
-			goto usage_fail;
 	}
 	if (st.nonopt < 2) {
 		cli_usage_error("xlat", "expected FILE and at least one GVA");
 		goto usage_fail;
 	}
+	/* Check every address before opening, so a typo costs no work. */
 	for (i = 1; i < st.nonopt; i++) {
 		uint64_t v;
 		if (cli_parse_u64(st.pos[i], &v) != 0) {
@@ -207,23 +211,13 @@ int cmd_xlat(int argc, char **argv)
 			goto usage_fail;
 		}
 	}
-	rc = cli_vpopts_open(&vo, "xlat", st.pos[0], &img);
+	rc = cli_vpopts_open_vp(&vo, "xlat", st.pos[0], &img, &mode);
 	if (rc != CLI_EXIT_OK) {
 		cli_vpopts_free(&vo);
 		return rc;
 	}
-	if (hvs_image_get_paging_mode(img, vo.vp, &mode) != HVS_OK) {
-		cli_error("%s", hvs_image_errmsg(img));
-		rc = CLI_EXIT_NOTFOUND;
-		goto out;
-	}
-	if (json) {
-		json_init(&j, stdout);
-		json_obj_begin(&j, NULL);
-		json_u64(&j, "vp", vo.vp);
-		json_str(&j, "paging_mode", hvs_paging_mode_name(mode));
-		json_arr_begin(&j, "translations");
-	}
+	if (json)
+		cli_vpopts_json_begin(&j, &vo, mode, "translations");
 	for (i = 1; i < st.nonopt; i++) {
 		uint64_t gva;
 		hvs_status s;
@@ -243,7 +237,6 @@ int cmd_xlat(int argc, char **argv)
 		json_obj_end(&j);
 		json_end(&j);
 	}
-out:
 	hvs_image_close(img);
 	cli_vpopts_free(&vo);
 	return rc;

@@ -67,28 +67,27 @@ int cli_parse_paging(const char *s, hvs_paging_mode *out)
 	return -1;
 }
 
-/* A 128-bit value: decimal/hex up to 64 bits, or 0x + up to 32 digits. */
+/*
+ * A 128-bit value: decimal/hex up to 64 bits, or 0x/0X + up to 32 hex
+ * digits (XMM, Q registers).  The wide form is the one registers.json
+ * uses, so it is parsed by the same code (jm_u128), which wants "0x".
+ */
 static int parse_value(const char *s, hvs_regval *v)
 {
-	size_t n;
+	char hex[2 + 32 + 1];
+	jm_val str;
+	size_t n = strlen(s);
 	v->lo = v->hi = 0;
 	if (cli_parse_u64(s, &v->lo) == 0)
 		return 0;
-	if (strncmp(s, "0x", 2) != 0 && strncmp(s, "0X", 2) != 0)
+	if (n >= sizeof hex || (strncmp(s, "0x", 2) != 0 && strncmp(s, "0X", 2) != 0))
 		return -1;
-	s += 2;
-	n = strlen(s);
-	if (n == 0 || n > 32)
-		return -1;
-	for (; *s; s++) {
-		int c = tolower((unsigned char)*s), d;
-		if (c >= '0' && c <= '9') d = c - '0';
-		else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-		else return -1;
-		v->hi = v->hi << 4 | v->lo >> 60;
-		v->lo = v->lo << 4 | (uint64_t)d;
-	}
-	return 0;
+	memcpy(hex, s, n + 1);
+	hex[1] = 'x';
+	memset(&str, 0, sizeof str);
+	str.type = JM_STR;
+	str.s = hex;
+	return jm_u128(&str, &v->lo, &v->hi);
 }
 
 /* --set-reg [VP:]NAME=VALUE */
@@ -369,6 +368,20 @@ hvs_status cli_apply_regs_json(hvs_image *img, const char *path, char *err, size
 	return s;
 }
 
+/* Skip the VP options (handled into @o) and return the command's own. */
+int cli_vpopts_next(cli_vpopts *o, cli_optstate *st, const cli_opt *opts)
+{
+	int id, h;
+	while ((id = cli_opt_next(st, opts)) > 0) {
+		h = cli_vpopts_handle(o, st->cmd, id, st->arg);
+		if (h < 0)
+			return -1;
+		if (h == 0)
+			return id;
+	}
+	return id;
+}
+
 /* ---------------------------------------------------------------- open */
 
 /*
@@ -456,6 +469,37 @@ int cli_vpopts_open(cli_vpopts *o, const char *cmd, const char *path, hvs_image 
 fail:
 	hvs_image_close(img);
 	return cli_exit_code(s);
+}
+
+/*
+ * xlat and maps need a paging mode before they print anything: without
+ * one (no CR3/TTBR and no --paging) there is nothing to walk, which is
+ * "not found" (exit 5) like a missing register in `hvs regs`.
+ */
+int cli_vpopts_open_vp(cli_vpopts *o, const char *cmd, const char *path, hvs_image **out,
+		       hvs_paging_mode *mode_out)
+{
+	int rc = cli_vpopts_open(o, cmd, path, out);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (hvs_image_get_paging_mode(*out, o->vp, mode_out) != HVS_OK) {
+		cli_error("%s", hvs_image_errmsg(*out));
+		hvs_image_close(*out);
+		*out = NULL;
+		return CLI_EXIT_NOTFOUND;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* The header both JSON documents share, so that their schemas stay alike. */
+void cli_vpopts_json_begin(cli_json *j, const cli_vpopts *o, hvs_paging_mode mode,
+			   const char *key)
+{
+	json_init(j, stdout);
+	json_obj_begin(j, NULL);
+	json_u64(j, "vp", o->vp);
+	json_str(j, "paging_mode", hvs_paging_mode_name(mode));
+	json_arr_begin(j, key);
 }
 
 /* ------------------------------------------------------------ read --gva */

@@ -39,6 +39,11 @@ enum {
 	{ "vtl", 0, 1, CLI_VPOPT_VTL },                                        \
 	{ "vsv", 0, 1, CLI_VPOPT_VSV }
 
+/* The end of a command's cli_opt table: --help/-h (id @help_id), the
+ * entries above and the terminator. */
+#define CLI_VPOPTS_TAIL(help_id)                                              \
+	{ "help", 'h', 0, (help_id) }, CLI_VPOPTS_ENTRIES, { NULL, 0, 0, 0 }
+
 /* Help text for the options above (for a command's --help). */
 extern const char cli_vpopts_help[];
 
@@ -73,6 +78,13 @@ void cli_vpopts_free(cli_vpopts *o);
 int cli_vpopts_handle(cli_vpopts *o, const char *cmd, int id, const char *arg);
 
 /*
+ * Next option of a command that takes these options (cli_opt_next() with
+ * the VP options handled here): returns the id of any other option, 0
+ * when done, or -1 after printing a usage error.
+ */
+int cli_vpopts_next(cli_vpopts *o, cli_optstate *st, const cli_opt *opts);
+
+/*
  * Open @path with the options: format and layout, then (raw images
  * without VPs) enough VPs for the registers given, the --regs-json
  * registers, the --set-reg values, --arch, --paging and --vtl for the
@@ -80,6 +92,21 @@ int cli_vpopts_handle(cli_vpopts *o, const char *cmd, int id, const char *arg);
  * *out is the image (close with hvs_image_close()).
  */
 int cli_vpopts_open(cli_vpopts *o, const char *cmd, const char *path, hvs_image **out);
+
+/*
+ * cli_vpopts_open(), then the paging mode of the selected VP into
+ * *mode_out.  A VP without paging registers is an error (printed; the
+ * image is closed, exit code 5).  Returns a CLI exit code.
+ */
+int cli_vpopts_open_vp(cli_vpopts *o, const char *cmd, const char *path, hvs_image **out,
+		       hvs_paging_mode *mode_out);
+
+/*
+ * Begin the JSON document of xlat and maps: {"vp": N, "paging_mode": M,
+ * "@key": [ ... ; the caller adds the items and closes both.
+ */
+void cli_vpopts_json_begin(cli_json *j, const cli_vpopts *o, hvs_paging_mode mode,
+			   const char *key);
 
 /*
  * Apply a QEMU-style registers.json (../shared/guests layout: cpus[i]

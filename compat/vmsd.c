@@ -240,66 +240,35 @@ static HRESULT get_vp(VM_SAVED_STATE_DUMP_HANDLE h, UINT32 vp, const void *out,
 
 /* --------------------------------------------------- loading, release */
 
-/* Which saved-VM keys the container at @path has (either key layout,
- * format.md 3.1): bit 0 partition state, bit 1 RAM block descriptors. */
-static unsigned saved_keys(const char *path)
+/*
+ * HRESULT of a failed native open (docs/sdk.md "Error codes").  The
+ * native reason tells apart what one status covers: the three "not a
+ * saved VM" cases of api.md 2.1, and "not this format" (random data is
+ * corrupt for the DLL) from "a container this library cannot read".
+ */
+static HRESULT open_error(hvs_status s, hvs_open_reason why)
 {
-	hvs_store *st = NULL;
-	const hvs_key *k, *root;
-	unsigned found = 0;
-	if (hvs_store_open_file(&st, path, NULL) != HVS_OK)
-		return 0;
-	root = hvs_store_root(st);
-	if (hvs_store_find(st, "/savedstate/savedVM/partition_state", &k) == HVS_OK ||
-	    hvs_store_find(st, "/savedVM/partition_state", &k) == HVS_OK ||
-	    hvs_key_find_child(root, "savedVM/partition_state", 0))
-		found |= 1;
-	if (hvs_store_find(st, "/savedstate/RamMemoryBlock0", &k) == HVS_OK ||
-	    hvs_store_find(st, "/RamMemoryBlock/0", &k) == HVS_OK ||
-	    hvs_key_find_child(root, "RamMemoryBlock/0/", 0))
-		found |= 2;
-	hvs_store_close(st);
-	return found;
-}
-
-/* Is the file a HyperVStorage container (signature 0x01282014 at offset
- * 0, format.md 2.2)?  Tells "valid but unsupported" (encrypted, unknown
- * version) from "not a saved state at all" when the open says
- * HVS_E_UNSUPPORTED. */
-static int is_container(const char *path)
-{
-	unsigned char b[4];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	if (!f)
-		return 0;
-	n = fread(b, 1, sizeof b, f);
-	fclose(f);
-	return n == 4 && b[0] == 0x14 && b[1] == 0x20 && b[2] == 0x28 && b[3] == 0x01;
-}
-
-/* HRESULT of a failed native open of @path (docs/sdk.md "Error codes"). */
-static HRESULT open_error(hvs_status s, const char *path)
-{
+	switch (why) {
+	case HVS_REASON_CONFIG_ONLY:
+	case HVS_REASON_NO_PARTITION_STATE:
+		return VM_SAVED_STATE_DUMP_E_PARTITION_STATE_NOT_FOUND;
+	case HVS_REASON_NO_MEMORY:
+		return VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND;
+	case HVS_REASON_NO_VPS:
+		return VM_SAVED_STATE_DUMP_E_NO_VP_FOUND_IN_PARTITION_STATE;
+	case HVS_REASON_ENCRYPTED:
+	case HVS_REASON_UNSUPPORTED_VERSION:
+		return VMSD_E_NOT_SUPPORTED;
+	case HVS_REASON_NOT_RECOGNISED:
+		return VMSD_E_FILE_CORRUPT;
+	case HVS_REASON_NONE:
+		break;
+	}
 	switch (s) {
 	case HVS_E_NOTFOUND:
-		/* A saved-state file without the keys of a saved VM (api.md 2.1:
-		 * configuration-only VMRS -> PARTITION_STATE_NOT_FOUND).
-		 * The native status is the same for the three cases; the keys
-		 * tell them apart (a native detail code would make this
-		 * unnecessary, docs/sdk.md). */
-		switch (saved_keys(path)) {
-		case 1:
-			return VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND;
-		case 3:
-			return VM_SAVED_STATE_DUMP_E_NO_VP_FOUND_IN_PARTITION_STATE;
-		default:
-			return VM_SAVED_STATE_DUMP_E_PARTITION_STATE_NOT_FOUND;
-		}
+		return VM_SAVED_STATE_DUMP_E_PARTITION_STATE_NOT_FOUND;
 	case HVS_E_UNSUPPORTED:
-		/* Random data is "corrupt" for the DLL (api.md 2.1); only a real
-		 * container of an unknown version or encrypted is "not supported". */
-		return is_container(path) ? VMSD_E_NOT_SUPPORTED : VMSD_E_FILE_CORRUPT;
+		return VMSD_E_NOT_SUPPORTED;
 	case HVS_E_IO:
 		return VMSD_E_READ_FAULT;
 	case HVS_E_INVALID:
@@ -320,6 +289,7 @@ static HRESULT load(const char *path, const char *vsv, hvs_image_format format,
 		    int need_vps, VM_SAVED_STATE_DUMP_HANDLE *out)
 {
 	hvs_image_opts o;
+	hvs_open_reason why = HVS_REASON_NONE;
 	vmsd_handle *v;
 	hvs_status s;
 	HRESULT hr;
@@ -335,10 +305,11 @@ static HRESULT load(const char *path, const char *vsv, hvs_image_format format,
 	memset(&o, 0, sizeof o);
 	o.format = format;
 	o.vsv_path = vsv;
+	o.base.reason = &why;
 	s = hvs_image_open(&v->img, path, &o);
 	if (s != HVS_OK) {
 		free(v);
-		return open_error(s, path);
+		return open_error(s, why);
 	}
 	if (need_vps && hvs_image_vp_count(v->img) == 0) {
 		hvs_image_close(v->img);
@@ -414,10 +385,12 @@ VMSD_API HRESULT WINAPI ApplyPendingSavedStateFileReplayLog(LPCWSTR vmrsFile)
 		return hr;
 	hr = vmsd__check_readable(path);
 	if (SUCCEEDED(hr)) {
-		s = hvs_store_apply_replay_log(path, NULL, NULL);
-		hr = s == HVS_E_UNSUPPORTED ? (is_container(path) ? VMSD_E_NOT_SUPPORTED
-								  : VMSD_E_FILE_CORRUPT)
-					    : vmsd__hresult(s);
+		hvs_open_opts ao;
+		hvs_open_reason why = HVS_REASON_NONE;
+		memset(&ao, 0, sizeof ao);
+		ao.reason = &why;
+		s = hvs_store_apply_replay_log(path, &ao, NULL);
+		hr = s == HVS_E_UNSUPPORTED ? open_error(s, why) : vmsd__hresult(s);
 	}
 	free(path);
 	return hr;

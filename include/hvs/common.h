@@ -129,6 +129,23 @@ HVS_API hvs_status hvs_source_from_memory(hvs_source *out, const void *data,
 /** Close a source made by one of the constructors above (NULL-safe). */
 HVS_API void hvs_source_close(hvs_source *src);
 
+/**
+ * Why an open failed, beyond its status: the cases a caller may want to
+ * tell apart without reading the message (the SDK layer maps them to
+ * distinct HRESULTs).
+ */
+typedef enum hvs_open_reason {
+	HVS_REASON_NONE = 0,           /**< no more detail than the status */
+	HVS_REASON_NOT_RECOGNISED,     /**< not a format this library reads */
+	HVS_REASON_UNSUPPORTED_VERSION,/**< the format, in a version it does not read */
+	HVS_REASON_CONFIG_ONLY,        /**< a container with VM configuration only */
+	HVS_REASON_NO_PARTITION_STATE, /**< saved-state keys, but no processor state */
+	HVS_REASON_NO_MEMORY,          /**< processor state, but no guest memory
+	                                    (a running VM's state file) */
+	HVS_REASON_NO_VPS,             /**< processor state without a VP */
+	HVS_REASON_ENCRYPTED           /**< an encrypted saved state */
+} hvs_open_reason;
+
 /** Maximum length of any message the library writes, NUL included. */
 #define HVS_ERRMSG_MAX 512
 
@@ -157,6 +174,11 @@ typedef struct hvs_open_opts {
 	void (*problem)(void *ud, hvs_status kind, uint64_t offset,
 			const char *msg);
 	void *problem_ud;
+	/**
+	 * When set, receives the reason an open failed (HVS_REASON_NONE
+	 * when it succeeds or no finer reason applies).
+	 */
+	hvs_open_reason *reason;
 } hvs_open_opts;
 
 /** Do not apply a pending replay log to the in-memory view. */

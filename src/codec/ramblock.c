@@ -277,6 +277,12 @@ hvs_status hvs__ramblock_index_build(hvs__ramblock_index *idx,
 	size_t ip = 0, op = 0;
 	rb_tok t;
 
+	/* Offsets are kept as u32; no valid stream comes near 4 GiB. */
+	if ((uint64_t)in_len > UINT32_MAX)
+		return hvs__codec_fail(err,
+				       "RamBlock: stream at offset 0x%" PRIx64
+				       " of %zu bytes is too long to index",
+				       base, in_len);
 	while (op < HVS__RAMBLOCK_SIZE) {
 		size_t p, first, last;
 		if (ip == in_len)
@@ -369,11 +375,20 @@ static int page_uniform(const uint8_t *pg)
 hvs_status hvs__ramblock_encode(const uint8_t *block, const uint8_t *kinds,
 				uint8_t *out, size_t out_cap, size_t *out_len)
 {
-	size_t tmp_cap = hvs__xpress_bound(HVS__RAMBLOCK_SIZE);
-	uint8_t *tmp = malloc(tmp_cap);
-	size_t o = 0;
+	size_t tmp_cap, longest = 1, run = 0, o = 0;
+	uint8_t *tmp;
 	unsigned p = 0;
 	hvs_status st = HVS_OK;
+
+	/* Scratch for one compressed page or the longest sized run. */
+	for (p = 0; kinds && p < HVS__RAMBLOCK_PAGES; p++) {
+		run = kinds[p] == HVS__RB_SIZED ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	p = 0;
+	tmp_cap = hvs__xpress_bound(longest * HVS__PAGE_SIZE);
+	tmp = malloc(tmp_cap);
 
 #define NEED(n)                                 \
 	do {                                    \

@@ -467,7 +467,7 @@ hvs_status hvs__xpress_compress(const uint8_t *in, size_t in_len, uint8_t *out,
 
 	*out_len = 0;
 	/* Positions are kept as u32 + 1; lengths fit the u32 field. */
-	if (in_len >= UINT32_MAX)
+	if ((uint64_t)in_len >= UINT32_MAX)
 		return HVS_E_INVALID;
 	if (out_cap < 4)
 		return HVS_E_BUFSIZE;

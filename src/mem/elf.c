@@ -16,6 +16,7 @@
  * Every offset and size comes from the file and is checked against the
  * file size before use; counts are capped (ELF_MAX_*).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,11 @@ enum {
 #define FPSIMD_SIZE 528u          /* struct user_fpsimd_state, aarch64 */
 #define QEMU_CPUSTATE_SIZE 0x1b8u /* QEMUCPUState version 1 */
 
-/* One PT_LOAD, before merging. */
+/* One PT_LOAD, before merging; @index and @at name it in messages. */
 typedef struct elf_load {
 	uint64_t gpa, size, off;
+	uint64_t at;    /* file offset of its program header */
+	uint32_t index; /* program header number */
 } elf_load;
 
 /* One PT_NOTE segment. */
@@ -173,10 +176,19 @@ static hvs_status parse_ehdr(hvs_image *img, elf_hdr *h, uint64_t fsize)
 	return HVS_OK;
 }
 
+/*
+ * GPA order; at equal GPAs the larger segment first, so that a segment
+ * contained in another always sorts after it (add_loads relies on it);
+ * then header order, so that the result does not depend on qsort.
+ */
 static int cmp_load(const void *a, const void *b)
 {
 	const elf_load *x = a, *y = b;
-	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+	if (x->gpa != y->gpa)
+		return x->gpa < y->gpa ? -1 : 1;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 /*
@@ -234,6 +246,8 @@ static hvs_status scan_phdrs(hvs_image *img, const elf_hdr *h, uint64_t fsize,
 			(*loads)[*nloads].gpa = paddr;
 			(*loads)[*nloads].size = filesz;
 			(*loads)[*nloads].off = off;
+			(*loads)[*nloads].at = at;
+			(*loads)[*nloads].index = i;
 			(*nloads)++;
 		} else {
 			if (filesz > ELF_MAX_NOTE_BYTES)
@@ -253,28 +267,64 @@ static hvs_status scan_phdrs(hvs_image *img, const elf_hdr *h, uint64_t fsize,
 	return HVS_OK;
 }
 
+/* Last GPA of a segment (inclusive: a segment may end at 2^64). */
+static uint64_t load_last(const elf_load *l)
+{
+	return l->gpa + (l->size - 1); /* no wrap: checked in scan_phdrs */
+}
+
 /*
- * Turn the PT_LOADs into image ranges: sorted by GPA, overlaps rejected,
- * runs adjacent in both GPA and file offset merged, raw offsets assigned
- * in GPA order.
+ * Turn the PT_LOADs into image ranges: sorted by GPA, runs adjacent in
+ * both GPA and file offset merged, raw offsets assigned in GPA order
+ * (docs/format/elf.md 2).
+ *
+ * Overlaps: a segment whose physical span lies entirely inside another
+ * is ignored (its bytes are read from the containing one) and reported
+ * as a note through the problem sink.  Linux kdump vmcores need this:
+ * the crash kernel's ELF headers give the kernel text its own PT_LOAD
+ * whose p_paddr aliases part of a System RAM segment (Linux
+ * kernel/crash_core.c crash_prepare_elf64_headers(), kexec-tools
+ * kexec/crashdump-elf.c), and /proc/vmcore and makedumpfile keep it.
+ * A partial overlap has no sound reading (which copy holds the bytes?)
+ * and stays CORRUPT.  Inclusive last addresses keep a segment that ends
+ * at 2^64 exact.
  */
-static hvs_status add_loads(hvs_image *img, elf_load *l, size_t n)
+static hvs_status add_loads(hvs_image *img, elf_load *l, size_t n, const hvs_image_opts *o)
 {
 	size_t i, j;
 	uint64_t raw = 0;
+	char msg[256];
 	qsort(l, n, sizeof *l, cmp_load);
 	for (i = 0; i < n; i = j) {
 		uint64_t gpa = l[i].gpa, size = l[i].size, off = l[i].off;
+		/* The segment merged last: sorting puts any overlap inside it. */
+		const elf_load *cur = &l[i];
 		for (j = i + 1; j < n; j++) {
-			uint64_t end = gpa + size; /* no wrap: checked in scan_phdrs */
-			if (l[j].gpa < end || (end == 0 && size))
-				return HVS_CORRUPT(&img->err,
-						   "PT_LOAD segments overlap: [0x%" PRIx64 ", 0x%" PRIx64
-						   ") and one at physical address 0x%" PRIx64,
-						   gpa, end, l[j].gpa);
-			if (l[j].gpa != end || l[j].off != off + size)
+			uint64_t last = gpa + (size - 1);
+			if (l[j].gpa <= last) {
+				if (load_last(&l[j]) > last)
+					return HVS_CORRUPT(
+						&img->err,
+						"program headers %u and %u: PT_LOAD segments overlap "
+						"partly: physical [0x%" PRIx64 ", 0x%" PRIx64 "] and "
+						"[0x%" PRIx64 ", 0x%" PRIx64 "] (one inside the other "
+						"is accepted, a partial overlap is not)",
+						cur->index, l[j].index, cur->gpa, load_last(cur),
+						l[j].gpa, load_last(&l[j]));
+				if (o && o->base.problem) {
+					snprintf(msg, sizeof msg,
+						 "program header %u: PT_LOAD at physical [0x%" PRIx64
+						 ", 0x%" PRIx64 "] lies inside program header %u's "
+						 "and is ignored", l[j].index, l[j].gpa,
+						 load_last(&l[j]), cur->index);
+					o->base.problem(o->base.problem_ud, HVS_OK, l[j].at, msg);
+				}
+				continue;
+			}
+			if (last == UINT64_MAX || l[j].gpa != last + 1 || l[j].off != off + size)
 				break;
 			size += l[j].size;
+			cur = &l[j];
 		}
 		HVS_TRY(hvs__image_add_range(img, gpa, size, raw, off));
 		raw += size;
@@ -639,7 +689,6 @@ hvs_status hvs__elf_open(hvs_image *img, const hvs_image_opts *o)
 	elf_note_seg *notes = NULL;
 	size_t nloads = 0, nnotes = 0;
 	hvs_status s;
-	(void)o;
 
 	img->be = hvs__calloc(&img->alloc, 1, sizeof(elf_be));
 	if (!img->be)
@@ -650,7 +699,7 @@ hvs_status hvs__elf_open(hvs_image *img, const hvs_image_opts *o)
 	if (s == HVS_OK)
 		s = scan_phdrs(img, &h, fsize, &loads, &nloads, &notes, &nnotes);
 	if (s == HVS_OK)
-		s = add_loads(img, loads, nloads);
+		s = add_loads(img, loads, nloads, o);
 	if (s == HVS_OK)
 		s = parse_notes(img, &h, notes, nnotes);
 	hvs__free(&img->alloc, loads);

@@ -309,7 +309,8 @@ static hvs_status open_common(hvs_image **out, const hvs_source *src,
 	hvs__alloc al;
 	hvs_image *img;
 	hvs_status s;
-	uint8_t head[64];
+	/* Enough for the second HyperVStorage header copy at 0x1000. */
+	uint8_t head[0x1040];
 	size_t n = 0, i;
 	const backend *be = NULL;
 
@@ -362,6 +363,7 @@ static hvs_status open_common(hvs_image **out, const hvs_source *src,
 			if (backends[i].probe(head, n))
 				be = &backends[i];
 		if (!be) {
+			img->reason = HVS_REASON_NOT_RECOGNISED;
 			s = hvs__err_set(&img->err, HVS_E_UNSUPPORTED,
 					 "not a recognised format (first bytes %02x %02x %02x %02x; "
 					 "a raw memory image must be opened as raw)",
@@ -388,9 +390,13 @@ static hvs_status open_common(hvs_image **out, const hvs_source *src,
 	if (img->part.arch == HVS_ARCH_UNKNOWN && img->nvps)
 		img->part.arch = img->vps[0].arch;
 	*out = img;
+	if (bo && bo->reason)
+		*bo->reason = HVS_REASON_NONE;
 	return HVS_OK;
 
 fail:
+	if (bo && bo->reason)
+		*bo->reason = img->reason;
 	if (bo && bo->errbuf && bo->errbuf_size)
 		hvs__err_copyout(&img->err, bo->errbuf, bo->errbuf_size);
 	hvs_image_close(img);
@@ -632,7 +638,7 @@ static hvs_status lookup_regset(hvs_image *img, uint32_t vp, int vtl,
 hvs_status hvs_image_get_reg(hvs_image *img, uint32_t vp, int vtl, hvs_reg reg,
 			     hvs_regval *out)
 {
-	const hvs__regset *rs;
+	const hvs__regset *rs = NULL;
 	hvs_arch ra;
 	if (!img || !out)
 		return HVS_E_INVALID;
@@ -771,7 +777,7 @@ hvs_arch hvs__image_detect_arch(const hvs_image *img, uint32_t vp)
 
 hvs_status hvs_image_in_kernel(hvs_image *img, uint32_t vp, int *out)
 {
-	const hvs__regset *rs;
+	const hvs__regset *rs = NULL;
 	hvs_vp_info vi;
 	if (!img || !out)
 		return HVS_E_INVALID;

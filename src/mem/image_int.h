@@ -76,6 +76,7 @@ struct hvs_image {
 	size_t nchunks, cap_chunks;
 
 	uint64_t cache_blocks;
+	hvs_open_reason reason; /* set by backends when open fails */
 	hvs_store *store;       /* vmrs / vsv container, owned by the backend */
 
 	/*
@@ -111,7 +112,7 @@ hvs_arch hvs__image_detect_arch(const hvs_image *img, uint32_t vp);
 
 /*
  * Backends.  Each has a probe (does this look like mine? @head holds the
- * first @n bytes of the file, n may be < 64 for tiny files) and an open
+ * first @n bytes of the file, up to 0x1040, fewer for small files) and an open
  * that fills @img from img->src (and img->path when opened by name).
  * src/mem/backends.def lists them: HVS_BACKEND(name, format enum).
  */

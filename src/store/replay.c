@@ -46,6 +46,7 @@ typedef struct apply_entry {
 typedef struct apply_ctx {
 	hvs__alloc alloc;
 	hvs__err err;
+	hvs_open_reason reason; /* for hvs_open_opts.reason */
 	int fd;
 	uint64_t file_size;
 	uint8_t *buf;
@@ -153,10 +154,12 @@ static hvs_status select_header(apply_ctx *c, fhdr *out)
 		h[i].log_size = hvs__le64(p + HVS_FH_OFF_LOG_SIZE);
 		h[i].log_hsize = hvs__le32(p + HVS_FH_OFF_LOG_HEADER_SIZE);
 	}
-	if (!sig)
+	if (!sig) {
+		c->reason = HVS_REASON_NOT_RECOGNISED;
 		return hvs__err_set(&c->err, HVS_E_UNSUPPORTED,
 				    "not a HyperVStorage container (no signature "
 				    "0x%08X at 0x0 or 0x1000)", HVS_FH_SIGNATURE);
+	}
 	if (!h[0].ok && !h[1].ok)
 		return HVS_CORRUPT(&c->err, "file header: neither copy has a "
 				   "valid checksum");
@@ -175,6 +178,7 @@ static hvs_status select_header(apply_ctx *c, fhdr *out)
 	case HVS_FMT_3_0: case HVS_FMT_3_1: case HVS_FMT_4_0:
 		break;
 	default:
+		c->reason = HVS_REASON_UNSUPPORTED_VERSION;
 		return hvs__err_set(&c->err, HVS_E_UNSUPPORTED,
 				    "HyperVStorage format version 0x%04X is not "
 				    "supported", out->version);
@@ -408,6 +412,8 @@ hvs_status hvs__store_apply_replay_log_steps(const char *path,
 	if (writes_done)
 		*writes_done = c.writes;
 out:
+	if (opts && opts->reason)
+		*opts->reason = s == HVS_OK ? HVS_REASON_NONE : c.reason;
 	if (s != HVS_OK && opts && opts->errbuf) {
 		hvs__err_prefix(&c.err, s, "apply replay log");
 		hvs__err_copyout(&c.err, opts->errbuf, opts->errbuf_size);

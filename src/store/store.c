@@ -141,10 +141,12 @@ static hvs_status select_header(hvs_store *st, hvs__fheader *out, int quiet)
 		sig[i] = h[i].signature == HVS_FH_SIGNATURE;
 		ok[i] = sig[i] && h[i].checksum == h[i].computed;
 	}
-	if (!sig[0] && !sig[1])
+	if (!sig[0] && !sig[1]) {
+		st->reason = HVS_REASON_NOT_RECOGNISED;
 		return hvs__err_set(&st->err, HVS_E_UNSUPPORTED,
 				    "not a HyperVStorage container (no signature 0x%08X at 0x0 or 0x1000)",
 				    HVS_FH_SIGNATURE);
+	}
 	if (!ok[0] && !ok[1]) {
 		/* Name the first copy that has the signature. */
 		i = sig[0] ? 0 : 1;
@@ -188,13 +190,15 @@ static hvs_status select_header(hvs_store *st, hvs__fheader *out, int quiet)
 	st->info.alignment = h[pick].alignment;
 	st->info.replay_log_offset = h[pick].log_offset;
 	st->info.replay_log_size = h[pick].log_size;
-	if (!version_known(h[pick].format_version))
+	if (!version_known(h[pick].format_version)) {
+		st->reason = HVS_REASON_UNSUPPORTED_VERSION;
 		return hvs__err_set(&st->err, HVS_E_UNSUPPORTED,
 				    "HyperVStorage format version %u.%u (0x%04X) is not supported "
 				    "(known: 1.0, 1.1, 2.0, 3.0, 3.1, 4.0)",
 				    (unsigned)(h[pick].format_version >> 8),
 				    (unsigned)(h[pick].format_version & 0xFF),
 				    (unsigned)h[pick].format_version);
+	}
 	/* The reader never uses the alignment; an odd one is only reported. */
 	if (!quiet && (h[pick].alignment < HVS_ALIGN_MIN || h[pick].alignment > HVS_ALIGN_MAX ||
 	    (h[pick].alignment & (h[pick].alignment - 1)) != 0))
@@ -789,8 +793,12 @@ static hvs_status open_common(hvs_store **out, const hvs_source *src,
 	}
 	st->src_size = src->size(src->ud);
 	st->view_size = st->src_size;
+	if (opts && opts->reason)
+		*opts->reason = HVS_REASON_NONE;
 	s = open_view(st);
 	if (s != HVS_OK) {
+		if (opts && opts->reason)
+			*opts->reason = st->reason;
 		if (opts && opts->errbuf)
 			hvs__err_copyout(&st->err, opts->errbuf, opts->errbuf_size);
 		st->own_src = 0; /* the caller keeps its source on failure */

@@ -74,6 +74,7 @@ struct hvs_store {
 	hvs__overlay *ovl;
 	size_t novl;
 	hvs_store_info info;
+	hvs_open_reason reason;   /* why open failed, for hvs_open_opts.reason */
 	/* Problem sink: lenient mode when set. */
 	void (*problem)(void *ud, hvs_status kind, uint64_t offset, const char *msg);
 	void *problem_ud;

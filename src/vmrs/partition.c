@@ -21,6 +21,9 @@
 
 #include "vmrs/savedstate_int.h"
 
+/* Most chunks listed from one blob (memory bound: 40 MiB of listing). */
+#define MAX_CHUNKS (1u << 20)
+
 /* Chunk names for listings (format.md 5.3, openvmm's names where known). */
 const char *hvs__ss_chunk_name(uint32_t id)
 {
@@ -57,7 +60,11 @@ const char *hvs__ss_chunk_name(uint32_t id)
 	}
 }
 
-/* Parser state while walking the chunk stream. */
+/*
+ * Parser state while walking the chunk stream.  The stream is flat: the
+ * VP and VTL a register chunk belongs to are implied by the latest marker
+ * chunks before it (format.md 5.4), so the walk carries them along.
+ */
 typedef struct ps_walk {
 	hvs_image *img;
 	const uint8_t *blob;
@@ -282,6 +289,7 @@ static hvs_status do_chunk(ps_walk *w, uint32_t id, const uint8_t *c, uint32_t d
 	int decoded = 0;
 	hvs_status s;
 
+	/* The listing entry; VP/VTL as the markers so far say. */
 	memset(&ch, 0, sizeof ch);
 	ch.vp = w->vp;
 	ch.vtl = w->vp == UINT32_MAX ? w->part_vtl : w->vtl;
@@ -316,9 +324,11 @@ static hvs_status do_chunk(ps_walk *w, uint32_t id, const uint8_t *c, uint32_t d
 		decoded = 1;
 		break;
 	case HVS_CH_VP: {
+		/* A new VP: its registers follow until the next VP marker. */
 		uint32_t ix, pos, i;
 		HVS_TRY(need(w, off, id, dlen, 4));
 		ix = hvs__le32(c + 0x10);
+		/* Quadratic, but add_vp caps VPs at 4096. */
 		for (i = 0; i < img->nvps; i++)
 			if (img->vps[i].index == ix)
 				return HVS_CORRUPT(&img->err, "VP marker at offset 0x%" PRIx64
@@ -373,6 +383,11 @@ static hvs_status do_chunk(ps_walk *w, uint32_t id, const uint8_t *c, uint32_t d
 		decoded = 1;
 		break;
 	default:
+		/*
+		 * Register chunks, and every id we do not know: those are
+		 * listed undecoded (real streams carry many more kinds than
+		 * the writers we know of, format.md 5.2).
+		 */
 		if (w->vp != UINT32_MAX) {
 			hvs__regset *rs = hvs__image_regset(img, w->vp, w->vtl, 0);
 			/* Create the register set only for chunks that fill it. */
@@ -426,6 +441,7 @@ static hvs_status walk(ps_walk *w)
 	if (hvs__add_u64(hdr_size, HVS_PS_CHUNKS_BIAS, &pos) || pos > total)
 		return HVS_CORRUPT(&img->err, "envelope header_size %" PRIu64
 				   " puts the chunks past total_size %" PRIu64, hdr_size, total);
+	/* Walk to total_size; every length is checked before it is used. */
 	end = total;
 	while (pos < end) {
 		const uint8_t *c = w->blob + pos;
@@ -439,12 +455,17 @@ static hvs_status walk(ps_walk *w)
 			return HVS_CORRUPT(&img->err, "chunk 0x%08x at offset 0x%" PRIx64
 					   ": length %u runs past the end (0x%" PRIx64 ")", id, pos,
 					   dlen, end);
+		/* 2048 VPs x 2 VTLs x ~40 chunks is ~164k: 1M is hostile. */
+		if (img->nchunks >= MAX_CHUNKS)
+			return HVS_CORRUPT(&img->err, "more than %u chunks (at offset 0x%" PRIx64 ")",
+					   MAX_CHUNKS, pos);
 		HVS_TRY(do_chunk(w, id, c, dlen, pos));
 		pos += HVS_CH_HEADER_SIZE + (uint64_t)dlen;
 		if (id == HVS_CH_EPILOG)
 			break;
 	}
 
+	/* Microsoft's DLL refuses a partition state without VPs (api.md 5.1). */
 	if (img->nvps == 0)
 		return hvs__err_set(&img->err, HVS_E_NOTFOUND,
 				    "no virtual processor in the partition state "
@@ -503,6 +524,7 @@ hvs_status hvs__ss_load_partition(hvs_image *img, hvs_store *st, const hvs_key *
 				 hvs_store_errmsg(st));
 		goto out;
 	}
+	/* Walk the blob in memory; the walk never reads past w.len. */
 	memset(&w, 0, sizeof w);
 	w.img = img;
 	w.blob = blob;

@@ -30,11 +30,11 @@
 int hvs__vmrs_probe(const uint8_t *head, size_t n)
 {
 	/*
-	 * The core hands us the first 64 bytes only, so a file whose first
-	 * header copy is damaged (the second one at 0x1000 intact) is not
-	 * detected here; it can still be opened with format = VMRS.
+	 * Either header copy will do (format.md 2.2): a torn write of copy 0
+	 * leaves copy 1 at 0x1000 valid, and the store picks the valid one.
 	 */
-	return n >= 4 && hvs__le32(head) == STORE_SIGNATURE;
+	return (n >= 4 && hvs__le32(head) == STORE_SIGNATURE) ||
+	       (n >= 0x1004 && hvs__le32(head + 0x1000) == STORE_SIGNATURE);
 }
 
 double hvs__ss_entropy(const uint8_t *p, size_t n)
@@ -96,15 +96,12 @@ static uint32_t key_version(hvs_store *st, const char *path)
 	return 0;
 }
 
-/* Does any key of the first two levels have "encrypt" in its name? */
-static int has_encryption_key(const hvs_key *k, int depth)
+/* Does @name contain "encrypt" (any case)? */
+static int names_encryption(const char *name)
 {
-	size_t i, n = hvs_key_child_count(k);
-	const char *name = hvs_key_name(k);
-	size_t j;
+	static const char w[] = "encrypt";
+	size_t j, m;
 	for (j = 0; name[j]; j++) {
-		static const char w[] = "encrypt";
-		size_t m;
 		for (m = 0; w[m] && name[j + m]; m++) {
 			char c = name[j + m];
 			if (c >= 'A' && c <= 'Z')
@@ -115,11 +112,29 @@ static int has_encryption_key(const hvs_key *k, int depth)
 		if (!w[m])
 			return 1;
 	}
-	if (depth >= 2)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (has_encryption_key(hvs_key_child(k, i), depth + 1))
-			return 1;
+	return 0;
+}
+
+/*
+ * Is there an encryption-named key at the root or directly under
+ * /savedstate?  The name of such a key is not known (no encrypted sample
+ * was available, format.md 1), so any "*encrypt*" counts; /configuration
+ * is not searched because VM settings may name the encryption option of
+ * a VM whose saved state is in clear.
+ */
+static int has_encryption_key(hvs_store *st)
+{
+	const hvs_key *parents[2], *k;
+	size_t p, i;
+	parents[0] = hvs_store_root(st);
+	parents[1] = hvs_store_find(st, "/savedstate", &k) == HVS_OK ? k : NULL;
+	for (p = 0; p < 2; p++) {
+		if (!parents[p])
+			continue;
+		for (i = 0; i < hvs_key_child_count(parents[p]); i++)
+			if (names_encryption(hvs_key_name(hvs_key_child(parents[p], i))))
+				return 1;
+	}
 	return 0;
 }
 
@@ -156,14 +171,17 @@ static hvs_status open_store(hvs_image *img, const hvs_source *src,
 	msg[0] = '\0';
 	so.errbuf = msg;
 	so.errbuf_size = sizeof msg;
+	so.reason = &img->reason;
 	s = hvs_store_open(out, src, &so);
 	if (s == HVS_OK)
 		return HVS_OK;
 	*out = NULL;
-	if (s == HVS_E_CORRUPT && src == &img->src && looks_encrypted(img))
+	if (s == HVS_E_CORRUPT && src == &img->src && looks_encrypted(img)) {
+		img->reason = HVS_REASON_ENCRYPTED;
 		return hvs__err_set(&img->err, HVS_E_UNSUPPORTED,
 				    "encrypted saved state: the HyperVStorage header is readable "
 				    "but the tables are not (%s)", msg);
+	}
 	return hvs__err_set(&img->err, s, "%s: %s", what, msg);
 }
 
@@ -195,15 +213,20 @@ static hvs_status no_partition(hvs_image *img, hvs__ss *ss)
 	int has_config = hvs_store_find(ss->store, "/configuration", &k) == HVS_OK;
 	int has_rmb0 = hvs_store_find(ss->store, "/savedstate/RamMemoryBlock0", &k) == HVS_OK;
 
-	if (has_encryption_key(hvs_store_root(ss->store), 0))
+	if (has_encryption_key(ss->store)) {
+		img->reason = HVS_REASON_ENCRYPTED;
 		return hvs__err_set(&img->err, HVS_E_UNSUPPORTED,
 				    "encrypted saved state: no readable partition_state and "
 				    "an encryption key is present");
-	if (!has_saved && !has_saved_v5 && has_config)
+	}
+	img->reason = HVS_REASON_NO_PARTITION_STATE;
+	if (!has_saved && !has_saved_v5 && has_config) {
+		img->reason = HVS_REASON_CONFIG_ONLY;
 		return hvs__err_set(&img->err, HVS_E_NOTFOUND,
 				    "configuration-only file: it holds /configuration (VM "
 				    "settings, version 0x%x) but no /savedstate, so there is no "
 				    "saved memory or processor state", ss->vm_version);
+	}
 	if (has_saved && !has_rmb0)
 		return hvs__err_set(&img->err, HVS_E_NOTFOUND,
 				    "/savedstate has neither savedVM/partition_state nor "
@@ -237,6 +260,8 @@ hvs_status hvs__vmrs_open(hvs_image *img, const hvs_image_opts *o)
 		return no_partition(img, ss);
 
 	s = hvs__ss_load_memory(img);
+	if (s == HVS_E_NOTFOUND)
+		img->reason = HVS_REASON_NO_MEMORY;
 	if (s == HVS_E_NOTFOUND && strcmp(img->err.msg, "no RamMemoryBlock0") == 0)
 		return hvs__err_set(&img->err, HVS_E_NOTFOUND,
 				    "no %s: a running VM's state file or a checkpoint "
@@ -248,8 +273,11 @@ hvs_status hvs__vmrs_open(hvs_image *img, const hvs_image_opts *o)
 
 	s = hvs__ss_load_partition(img, ss->store, ps);
 	if (s != HVS_OK) {
-		if (s == HVS_E_CORRUPT && has_encryption_key(hvs_store_root(ss->store), 0)) {
+		if (s == HVS_E_NOTFOUND && img->nvps == 0)
+			img->reason = HVS_REASON_NO_VPS;
+		if (s == HVS_E_CORRUPT && has_encryption_key(ss->store)) {
 			char why[HVS_ERRMSG_MAX];
+			img->reason = HVS_REASON_ENCRYPTED;
 			memcpy(why, img->err.msg, sizeof why);
 			return hvs__err_set(&img->err, HVS_E_UNSUPPORTED,
 					    "encrypted saved state (partition_state does not "

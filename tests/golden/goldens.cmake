@@ -44,3 +44,55 @@ if(TARGET hvs-gen)
     ARGS read --gpa 0x9FFF0 --len 32 @TMP@/ssr-x64-vtl.vmrs)
   set_tests_properties(golden_read_gen_gap PROPERTIES FIXTURES_REQUIRED ssr_x64_vtl)
 endif()
+# The generated README sample (tests/data/sample-x64.spec, written by the
+# hvs_gen_sample test = FIXTURE sample_x64, at @TMP@/../sample-x64.vmrs).
+# Checked by hand against the spec's page tables (Intel SDM Vol.3 4.5):
+# CR3 0x10000 -> PML4 0x10000, PDPT 0x11000, PD 0x12000, PT 0x13000.
+# - GVA 0xfffff80000000000: PML4 index (bits 47:39) = 496, entry at
+#   0x10000 + 496*8 = 0x10f80 = 0x11003; PDPT[0] at 0x11000 = 0x12003;
+#   PD[0] at 0x12000 = 0x13003; PT[0] at 0x13000 = 0x100003 -> GPA 0x100000
+#   (4 KiB page, P W).
+# - GVA 0xfffff80000001abc: PT[1] at 0x13008 = 0x101003 -> GPA 0x101abc.
+# - GVA 0xfffff80000212345: PD[1] at 0x12008 = 0x200083 (PS, bit 7) ->
+#   2 MiB page at GPA 0x200000, so GPA 0x212345, page_size 2097152.
+# - GVA 0xfffff80000002000: PT[2] at 0x13010 is zero -> not present at
+#   level 1, next 0x1000 bytes unmapped.
+# - GVA 0x7ff600001100 (VP1's RIP): PML4 index 255, entry at 0x107f8 is
+#   zero -> not present at level 4; unmapped up to the next PML4 slot
+#   (256 << 39 = 0x800000000000): 0x9ffffef00 bytes.
+# - GVA 0x800000000000: bits 63:47 not a sign extension -> non-canonical;
+#   the hole ends at 0xffff800000000000: 0xffff000000000000 bytes.
+# Exit 5 because some addresses are not mapped (cli.h CLI_EXIT_NOTFOUND).
+if(TARGET hvs-gen)
+  set(HVS_SAMPLE @TMP@/../sample-x64.vmrs)
+  set(HVS_SAMPLE_GVAS 0xfffff80000000000 0xfffff80000001abc 0xfffff80000212345
+    0xfffff80000002000 0x7ff600001100 0x800000000000)
+  hvs_add_golden(NAME xlat_sample_json EXPECT xlat_sample.json.expect EXIT 5
+    FIXTURE sample_x64 ARGS xlat --json ${HVS_SAMPLE} ${HVS_SAMPLE_GVAS})
+  # --trace: every entry address and value listed above, level by level;
+  # the 2 MiB walk stops at the PDE with LEAF LARGE.
+  hvs_add_golden(NAME xlat_sample_trace EXPECT xlat_sample_trace.expect EXIT 5
+    FIXTURE sample_x64 ARGS xlat --trace ${HVS_SAMPLE} ${HVS_SAMPLE_GVAS})
+  hvs_add_golden(NAME xlat_sample_trace_json EXPECT xlat_sample_trace.json.expect
+    FIXTURE sample_x64 ARGS xlat --trace --json --vp 1 ${HVS_SAMPLE} 0xfffff80000200000)
+  # maps: exactly the three leaf mappings of the spec, 0x1000 + 0x1000 +
+  # 0x200000 = 0x202000 bytes; --merge joins PT[0] and PT[1] (VA and PA
+  # contiguous, same flags) into one 0x2000 region, not the 2 MiB page
+  # (VA gap 0xfffff80000002000..0xfffff800001fffff).
+  hvs_add_golden(NAME maps_sample_json EXPECT maps_sample.json.expect
+    FIXTURE sample_x64 ARGS maps --json ${HVS_SAMPLE})
+  hvs_add_golden(NAME maps_sample_merge_json EXPECT maps_sample_merge.json.expect
+    FIXTURE sample_x64 ARGS maps --merge --json ${HVS_SAMPLE})
+  hvs_add_golden(NAME maps_sample_merge EXPECT maps_sample_merge.expect
+    FIXTURE sample_x64 ARGS maps --merge ${HVS_SAMPLE})
+  # keys / check: the container hvs-gen writes (tests/gen/gen_store.c):
+  # version 0x400, one key table, 14 keys (4 nodes + 10 values below the
+  # root, counted by hand from the keys tree), 5 file objects
+  # (partition_state, RamBlock0..3); value_bytes 1168467 = 6612 + 2*48 +
+  # 194975 + 3*322252 (the array sizes printed by keys) + 28 for the two
+  # int values and the "Normal" string.  Verdict valid, exit 0.
+  hvs_add_golden(NAME keys_sample_json EXPECT keys_sample.json.expect
+    FIXTURE sample_x64 ARGS keys --json ${HVS_SAMPLE})
+  hvs_add_golden(NAME check_sample_json EXPECT check_sample.json.expect
+    FIXTURE sample_x64 ARGS check --json ${HVS_SAMPLE})
+endif()

@@ -23,6 +23,14 @@ typedef struct buf {
 static void put16(uint8_t *p, uint64_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint64_t v) { put16(p, v); put16(p + 2, v >> 16); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
 
 /* One note to emit. */
 typedef struct tnote {
@@ -549,13 +557,25 @@ static void test_elf__header_errors(void)
 
 static void test_elf__load_errors(void)
 {
-	static const tload overlap[] = { { 0x1000, 0x2000, 0, 0 }, { 0x2000, 0x1000, 0, 0 } };
+	/* [0x1000, 0x2fff] and [0x2000, 0x3fff]: neither inside the other. */
+	static const tload overlap[] = { { 0x1000, 0x2000, 0, 0 }, { 0x2000, 0x2000, 0, 0 } };
+	/* Same start, the second one longer: sorted first, still partial. */
+	static const tload overlap2[] = { { 0x1000, 0x1000, 0, 0 }, { 0x1000, 0x1800, 0, 0 },
+					  { 0x2000, 0x1000, 0, 0 } };
 	static const tload wrap[] = { { 0xfffffffffffff800ull, 0x1000, 0, 0 } };
 	tcore c;
-	/* Overlapping PT_LOADs. */
+	/* Partly overlapping PT_LOADs: the message names both headers and spans. */
 	c = (tcore){ 1, 62, overlap, 2, NULL, 0 };
 	build(&B, &c);
-	expect(&B, HVS_E_CORRUPT, "overlap");
+	maybe_write_corpus("partial_overlap", &B);
+	expect(&B, HVS_E_CORRUPT,
+	       "program headers 0 and 1: PT_LOAD segments overlap partly: physical "
+	       "[0x1000, 0x2fff] and [0x2000, 0x3fff]");
+	c = (tcore){ 1, 62, overlap2, 3, NULL, 0 };
+	build(&B, &c);
+	expect(&B, HVS_E_CORRUPT,
+	       "program headers 1 and 2: PT_LOAD segments overlap partly: physical "
+	       "[0x1000, 0x27ff] and [0x2000, 0x2fff]");
 	/* A PT_LOAD whose physical range wraps. */
 	c = (tcore){ 1, 62, wrap, 1, NULL, 0 };
 	build(&B, &c);
@@ -568,6 +588,101 @@ static void test_elf__load_errors(void)
 	x64_core(&B);
 	put64(B.d + 64 + 56 * 1 + 8, 0x7fffffffffffffffull);
 	expect(&B, HVS_E_CORRUPT, "past the end of the file");
+}
+
+/* Problem sink of the contained-segment test: counts the notes. */
+typedef struct sink_log {
+	unsigned n;
+	hvs_status kind;
+	uint64_t offset;
+	char first[256], msg[256];
+} sink_log;
+
+static void log_problem(void *ud, hvs_status kind, uint64_t offset, const char *msg)
+{
+	sink_log *l = ud;
+	l->n++;
+	l->kind = kind;
+	l->offset = offset;
+	snprintf(l->n == 1 ? l->first : l->msg, sizeof l->msg, "%s", msg);
+}
+
+/*
+ * A Linux kdump vmcore gives the kernel text its own PT_LOAD (listed
+ * first) whose p_paddr aliases a System RAM segment (kernel/crash_core.c
+ * crash_prepare_elf64_headers).  Here: text [0x100800, 0x100fff] inside
+ * RAM [0x100000, 0x100fff], which is followed by RAM [0x101000, 0x101fff]
+ * adjacent in GPA and file (merged across the ignored one), plus a
+ * duplicate of the high segment.  The contained copies' file bytes are
+ * overwritten to show that reads come from the containing segment.
+ */
+static void test_elf__contained_load(void)
+{
+	static const tload loads[] = {
+		{ 0x100800, 0x800, 0, 0 },     /* header 0: "kernel text" alias */
+		{ 0x100000, 0x1000, 0, 0 },    /* header 1: RAM */
+		{ 0x101000, 0x1000, 0, 1 },    /* header 2: RAM, adjacent: merged */
+		{ 0x200000, 0x400, 0, 0 },     /* header 3 */
+		{ 0x200000, 0x400, 0, 0 },     /* header 4: the same span again */
+	};
+	tcore c = { 1, 62, loads, 5, NULL, 0 };
+	hvs_image *img;
+	hvs_source src;
+	hvs_image_opts o;
+	sink_log log;
+	char err[256] = "";
+	const hvs_mem_range *r;
+	uint8_t got[0x2000];
+	size_t done, i;
+	uint64_t off0, off4;
+
+	build(&B, &c);
+	maybe_write_corpus("kdump_contained", &B);
+	/* No sink: opens all the same. */
+	CHECK_OK(open_buf(&img, &src, B.d, B.n, err, sizeof err, NULL));
+	CHECK_EQ(hvs_image_range_count(img), 2);
+	hvs_image_close(img);
+	hvs_source_close(&src);
+
+	/* Scribble over the ignored segments' bytes (p_offset at 64 + 56 * i + 8). */
+	off0 = get64(B.d + 64 + 8);
+	off4 = get64(B.d + 64 + 56 * 4 + 8);
+	memset(B.d + off0, 0xee, 0x800);
+	memset(B.d + off4, 0xee, 0x400);
+	memset(&o, 0, sizeof o);
+	memset(&log, 0, sizeof log);
+	o.base.errbuf = err;
+	o.base.errbuf_size = sizeof err;
+	o.base.problem = log_problem;
+	o.base.problem_ud = &log;
+	CHECK_OK(hvs_source_from_memory(&src, B.d, B.n));
+	CHECK_OK(hvs_image_open_source(&img, &src, &o));
+	/* Two notes (headers 0 and 4), the last for header 4 at 64 + 4 * 56. */
+	CHECK_EQ(log.n, 2);
+	CHECK_STR(log.first, "program header 0: PT_LOAD at physical [0x100800, 0x100fff] "
+			     "lies inside program header 1's and is ignored");
+	CHECK_EQ(log.kind, HVS_OK);
+	CHECK_EQ(log.offset, 64 + 4 * 56);
+	CHECK_STR(log.msg, "program header 4: PT_LOAD at physical [0x200000, 0x2003ff] "
+			   "lies inside program header 3's and is ignored");
+	/* RAM merged into one range, the duplicate gone: 0x2000 + 0x400 raw bytes. */
+	CHECK_EQ(hvs_image_range_count(img), 2);
+	r = hvs_image_ranges(img);
+	CHECK_EQ(r[0].gpa, 0x100000);
+	CHECK_EQ(r[0].size, 0x2000);
+	CHECK_EQ(r[0].raw_offset, 0);
+	CHECK_EQ(r[1].gpa, 0x200000);
+	CHECK_EQ(r[1].size, 0x400);
+	CHECK_EQ(r[1].raw_offset, 0x2000);
+	CHECK_EQ(hvs_image_raw_size(img), 0x2400);
+	CHECK_OK(hvs_image_read(img, HVS_SPACE_GPA, 0x100000, got, 0x2000, &done));
+	for (i = 0; i < 0x2000; i++)
+		CHECK_EQ(got[i], pattern(0x100000 + i));
+	CHECK_OK(hvs_image_read(img, HVS_SPACE_GPA, 0x200000, got, 0x400, &done));
+	for (i = 0; i < 0x400; i++)
+		CHECK_EQ(got[i], pattern(0x200000 + i));
+	hvs_image_close(img);
+	hvs_source_close(&src);
 }
 
 static void test_elf__note_errors(void)
@@ -748,7 +863,8 @@ static void test_elf__forced_format(void)
 
 TEST_MAIN(TEST(test_elf__x64_ranges), TEST(test_elf__x64_registers),
 	  TEST(test_elf__i386_elf32), TEST(test_elf__arm64), TEST(test_elf__header_errors),
-	  TEST(test_elf__load_errors), TEST(test_elf__note_errors),
+	  TEST(test_elf__load_errors), TEST(test_elf__contained_load),
+	  TEST(test_elf__note_errors),
 	  TEST(test_elf__fpregset_first), TEST(test_elf__pn_xnum), TEST(test_elf__truncation),
 	  TEST(test_elf__truncation_elf32),
 	  TEST(test_elf__oom), TEST(test_elf__forced_format))

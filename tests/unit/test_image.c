@@ -144,11 +144,14 @@ static void test_image__unknown_format(void)
 	hvs_image_opts o;
 	char err[256] = "";
 	static const uint8_t junk[8] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4 };
+	hvs_open_reason why = HVS_REASON_NONE;
 	memset(&o, 0, sizeof o);
 	o.base.errbuf = err;
 	o.base.errbuf_size = sizeof err;
+	o.base.reason = &why;
 	CHECK_OK(hvs_source_from_memory(&src, junk, sizeof junk));
 	CHECK_STATUS(hvs_image_open_source(&img, &src, &o), HVS_E_UNSUPPORTED);
+	CHECK_EQ(why, HVS_REASON_NOT_RECOGNISED);
 	CHECK(strstr(err, "de ad be ef") != NULL);
 	hvs_source_close(&src);
 	CHECK_STATUS(hvs_image_open(&img, test_tmp_path("no-such-image"), &o), HVS_E_IO);

@@ -17,10 +17,14 @@
 #include "vmrs/savedstate_int.h"
 
 /* Open @path with an errbuf; returns the status, message in @err. */
+/* Reason of the last open_img() (hvs_open_opts.reason). */
+static hvs_open_reason last_reason;
+
 static hvs_status open_img(hvs_image **img, const char *path, char *err, size_t n)
 {
 	hvs_image_opts o;
 	memset(&o, 0, sizeof o);
+	o.base.reason = &last_reason;
 	o.base.errbuf = err;
 	o.base.errbuf_size = n;
 	err[0] = '\0';
@@ -399,6 +403,15 @@ static size_t mini_ps(uint8_t *b, size_t cap)
 	return o;
 }
 
+/* When set, build() stores this value as RamBlock0 instead of raw bytes. */
+static const uint8_t *custom_blk0;
+static size_t custom_blk0_len;
+/* When set: the <= 5.0 layout's configuration version and descriptor size. */
+static int64_t custom_v5_version;
+static size_t custom_desc_size;
+/* When set: an Int key of this name under /savedstate. */
+static const char *custom_extra_key;
+
 /*
  * Write a container: /savedstate/VmVersion, optional partition_state
  * (@ps, @ps_len), RamMemoryBlock<i> from @d, RamBlock<i> for each bit of
@@ -428,13 +441,18 @@ static hvs_status build(const char *path, const uint8_t *ps, size_t ps_len,
 		if (s == HVS_OK)
 			s = hvs_store_writer_add_node(w, c, "properties", &p);
 		if (s == HVS_OK)
-			s = hvs_store_writer_add_int(w, p, "version", layout5 ? 0x500 : 0x900);
+			s = hvs_store_writer_add_int(w, p, "version",
+						     layout5 ? (custom_v5_version ? custom_v5_version
+										  : 0x500)
+							     : 0x900);
 	}
 	if (!layout5 && s == HVS_OK) {
 		s = hvs_store_writer_add_node(w, HVS_WRITER_ROOT, "savedstate", &ss);
 		if (s == HVS_OK)
 			s = hvs_store_writer_add_int(w, ss, "VmVersion", 0x900);
 	}
+	if (custom_extra_key && s == HVS_OK)
+		s = hvs_store_writer_add_int(w, ss, custom_extra_key, 1);
 	if (ps && s == HVS_OK) {
 		s = hvs_store_writer_add_node(w, ss, "savedVM", &sv);
 		if (s == HVS_OK)
@@ -450,14 +468,18 @@ static hvs_status build(const char *path, const uint8_t *ps, size_t ps_len,
 		hvs__put_le64(b + 24, d[i].gpa_page);
 		hvs__put_le32(b + 32, d[i].vnode);
 		snprintf(name, sizeof name, layout5 ? "RamMemoryBlock/%zu/" : "RamMemoryBlock%zu", i);
-		s = hvs_store_writer_add_array(w, ss, name, b, sizeof b);
+		s = hvs_store_writer_add_array(w, ss, name, b,
+					       custom_desc_size ? custom_desc_size : sizeof b);
 	}
 	for (i = 0; i < 32 && s == HVS_OK; i++) {
 		if (!(blocks >> i & 1))
 			continue;
 		memset(blk, (int)(i + 1), 1u << 20);
 		snprintf(name, sizeof name, layout5 ? "RamBlock/%zu/" : "RamBlock%zu", i);
-		s = hvs_store_writer_add_array(w, ss, name, blk, 1u << 20);
+		if (i == 0 && custom_blk0)
+			s = hvs_store_writer_add_array(w, ss, name, custom_blk0, custom_blk0_len);
+		else
+			s = hvs_store_writer_add_array(w, ss, name, blk, 1u << 20);
 	}
 	if (s == HVS_OK)
 		s = hvs_store_writer_finish(w);
@@ -500,6 +522,7 @@ static void test_savedstate__config_only_sample(void)
 	CHECK_STATUS(open_img(&img, p, err, sizeof err), HVS_E_NOTFOUND);
 	CHECK(strstr(err, "configuration-only") != NULL);
 	CHECK(strstr(err, "0x900") != NULL);   /* /configuration/properties/version 2304 */
+	CHECK_EQ(last_reason, HVS_REASON_CONFIG_ONLY);
 	CHECK(img == NULL);
 }
 
@@ -518,6 +541,7 @@ static void test_savedstate__open_errors(void)
 		size_t done;
 		CHECK_OK(build(p, ps, n, &one_mb, 1, 1, 0, 1));
 		CHECK_OK(open_img(&img, p, err, sizeof err));
+		CHECK_EQ(last_reason, HVS_REASON_NONE);
 		CHECK_EQ(hvs_image_vp_count(img), 1);
 		CHECK_OK(hvs_image_get_reg(img, 0, 0, HVS_REG_X64_RCX, &v));
 		CHECK_EQ(v.lo, 0x1234);
@@ -529,12 +553,21 @@ static void test_savedstate__open_errors(void)
 	/* Running VM: /savedstate without partition_state or memory. */
 	CHECK(expect_open("ss_running.vmrs", NULL, 0, NULL, 0, 0, HVS_E_NOTFOUND,
 			  "running VM"));
+	CHECK_EQ(last_reason, HVS_REASON_NO_PARTITION_STATE);
 	/* partition_state present, RamMemoryBlock0 missing. */
 	CHECK(expect_open("ss_nomem.vmrs", ps, n, NULL, 0, 1, HVS_E_NOTFOUND,
 			  "no /savedstate/RamMemoryBlock0"));
+	CHECK_EQ(last_reason, HVS_REASON_NO_MEMORY);
+	/* An encryption-named key and no partition_state: encrypted. */
+	custom_extra_key = "EncryptedStateBlob";
+	CHECK(expect_open("ss_enckey.vmrs", NULL, 0, &one_mb, 1, 1, HVS_E_UNSUPPORTED,
+			  "encrypted saved state"));
+	CHECK_EQ(last_reason, HVS_REASON_ENCRYPTED);
+	custom_extra_key = NULL;
 	/* Memory but no partition_state. */
 	CHECK(expect_open("ss_nops.vmrs", NULL, 0, &one_mb, 1, 1, HVS_E_NOTFOUND,
 			  "no /savedstate/savedVM/partition_state"));
+	CHECK_EQ(last_reason, HVS_REASON_NO_PARTITION_STATE);
 	/* Overlap in GPA: both descriptors named. */
 	d[0] = one_mb;
 	d[1] = one_mb;
@@ -664,6 +697,122 @@ static void test_savedstate__layout_v5(void)
 	hvs_image_close(img);
 }
 
+/*
+ * A token-stream block with one damaged XPRESS page: that page fails
+ * (CORRUPT), every other page reads, whatever the order and size of the
+ * reads (small reads decode single pages, large ones the whole block).
+ */
+static void test_savedstate__damaged_page(void)
+{
+	uint8_t ps[512], kinds[256], b[64], want[64];
+	uint8_t *blk = malloc(1u << 20), *st = malloc(HVS__RAMBLOCK_ENCODE_BOUND), *big;
+	hvs__ramblock_index *idx = malloc(sizeof *idx);
+	size_t n = mini_ps(ps, sizeof ps), slen = 0, done = 0;
+	const char *p = test_tmp_path("ss_damaged.vmrs");
+	char err[HVS_ERRMSG_MAX];
+	hvs_image *img;
+	int order;
+	CHECK(blk && st && idx);
+	gen_mem_fill(0, blk, 1u << 20);
+	memset(kinds, HVS__RB_RAW, sizeof kinds);
+	kinds[5] = HVS__RB_XPRESS;
+	CHECK_OK(hvs__ramblock_encode(blk, kinds, st, HVS__RAMBLOCK_ENCODE_BOUND, &slen));
+	CHECK(slen < (1u << 20));
+	CHECK_OK(hvs__ramblock_index_build(idx, st, slen, 0, NULL));
+	/* Page 5: u32 size S < 4096, then the XPRESS stream; zero its first
+	 * flag word so that 32 literals are asked for where matches were. */
+	CHECK(hvs__le32(st + idx->tok_off[5]) < 4096);
+	memset(st + idx->tok_off[5] + 4, 0, 4);
+	custom_blk0 = st;
+	custom_blk0_len = slen;
+	CHECK_OK(build(p, ps, n, &one_mb, 1, 1, 0, 0));
+	custom_blk0 = NULL;
+	for (order = 0; order < 2; order++) {
+		CHECK_OK(open_img(&img, p, err, sizeof err));
+		if (order == 1) {
+			/* Whole-block read first: stops at page 5. */
+			big = malloc(1u << 20);
+			CHECK(big != NULL);
+			CHECK_STATUS(hvs_image_read(img, HVS_SPACE_GPA, 0, big, 1u << 20, &done),
+				     HVS_E_CORRUPT);
+			CHECK_EQ(done, 5 * 4096);
+			CHECK_MEM(big, blk, 5 * 4096);
+			free(big);
+		}
+		CHECK_OK(hvs_image_read(img, HVS_SPACE_GPA, 4 * 4096 + 8, b, sizeof b, &done));
+		gen_mem_fill(4 * 4096 + 8, want, sizeof want);
+		CHECK_MEM(b, want, sizeof b);
+		CHECK_STATUS(hvs_image_read(img, HVS_SPACE_GPA, 5 * 4096 + 8, b, 8, &done),
+			     HVS_E_CORRUPT);
+		CHECK_EQ(done, 0);
+		CHECK(strstr(hvs_image_errmsg(img), "RAM block 0") != NULL);
+		CHECK_OK(hvs_image_read(img, HVS_SPACE_GPA, 6 * 4096, b, sizeof b, &done));
+		gen_mem_fill(6 * 4096, want, sizeof want);
+		CHECK_MEM(b, want, sizeof b);
+		hvs_image_close(img);
+	}
+	free(blk);
+	free(st);
+	free(idx);
+}
+
+/* VM version 4.0: 40-byte descriptors (format.md 3.1, DECOMP [M]). */
+static void test_savedstate__vm_v4(void)
+{
+	uint8_t ps[512], b[4];
+	size_t n = mini_ps(ps, sizeof ps), done;
+	rmb d = { 3, 0, 256, 0, 0x200, 0 };
+	const char *p = test_tmp_path("ss_v4.vmrs");
+	char err[HVS_ERRMSG_MAX];
+	hvs_image *img;
+	hvs_partition_info pi;
+	hvs_status s;
+	custom_v5_version = 0x400;
+	custom_desc_size = 40;
+	s = build(p, ps, n, &d, 1, 1, 1, 1);
+	custom_desc_size = 0;
+	CHECK_OK(s);
+	CHECK_OK(open_img(&img, p, err, sizeof err));
+	hvs_image_partition_info(img, &pi);
+	CHECK_EQ(pi.vm_version, 0x400);
+	CHECK_EQ(hvs_image_ranges(img)[0].gpa, 0x200000);
+	CHECK_OK(hvs_image_read(img, HVS_SPACE_GPA, 0x200000, b, 4, &done));
+	CHECK_EQ(b[0], 1);
+	hvs_image_close(img);
+	/* A 48-byte descriptor in a 4.0 file is refused with both sizes named. */
+	s = build(p, ps, n, &d, 1, 1, 1, 1);
+	custom_v5_version = 0;
+	CHECK_OK(s);
+	CHECK_STATUS(open_img(&img, p, err, sizeof err), HVS_E_CORRUPT);
+	CHECK(strstr(err, "RamMemoryBlock0: 48 bytes, expected 40") != NULL);
+}
+
+/*
+ * The first header copy torn (signature gone): the file is still found to
+ * be a saved state through copy 1 at 0x1000, and opens (format.md 2.2).
+ */
+static void test_savedstate__header0_damaged(void)
+{
+	uint8_t ps[512];
+	size_t n = mini_ps(ps, sizeof ps), len;
+	const char *p = test_tmp_path("ss_hdr0.vmrs");
+	char err[HVS_ERRMSG_MAX];
+	hvs_image *img;
+	hvs_regval v;
+	uint8_t *f;
+	CHECK_OK(build(p, ps, n, &one_mb, 1, 1, 0, 1));
+	f = test_read_file(p, &len);
+	CHECK(f != NULL && len > 0x2000);
+	memset(f, 0, 4);
+	CHECK(test_write_file(p, f, len) == 0);
+	free(f);
+	CHECK_OK(open_img(&img, p, err, sizeof err));
+	CHECK_EQ(hvs_image_get_format(img), HVS_FORMAT_VMRS);
+	CHECK_OK(hvs_image_get_reg(img, 0, 0, HVS_REG_X64_RCX, &v));
+	CHECK_EQ(v.lo, 0x1234);
+	hvs_image_close(img);
+}
+
 /* Header intact, tables random: "encrypted saved state", never a crash. */
 static void test_savedstate__encrypted_container(void)
 {
@@ -725,5 +874,6 @@ TEST_MAIN(TEST(test_savedstate__x64_raw), TEST(test_savedstate__x64_xpress),
 	  TEST(test_savedstate__cache_limit), TEST(test_savedstate__page_reads),
 	  TEST(test_savedstate__config_only_sample),
 	  TEST(test_savedstate__open_errors), TEST(test_savedstate__partition_errors),
-	  TEST(test_savedstate__sparse_blocks), TEST(test_savedstate__layout_v5),
-	  TEST(test_savedstate__encrypted_container), TEST(test_savedstate__oom))
+	  TEST(test_savedstate__sparse_blocks), TEST(test_savedstate__damaged_page), TEST(test_savedstate__layout_v5), TEST(test_savedstate__vm_v4),
+	  TEST(test_savedstate__encrypted_container), TEST(test_savedstate__header0_damaged),
+	  TEST(test_savedstate__oom))
