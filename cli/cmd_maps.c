@@ -68,6 +68,8 @@ static hvs_status on_region(void *ud, const hvs_xlat_region *r)
 {
 	maps_ctx *c = ud;
 	char fl[10];
+	/* Regions arrive in VA order and are printed at once: memory stays
+	 * bounded however many mappings a guest has. */
 	flag_letters(r->flags, fl);
 	c->count++;
 	if (r->flags & HVS_XLAT_F_NODATA)
@@ -93,6 +95,8 @@ static hvs_status on_region(void *ud, const hvs_xlat_region *r)
 		json_obj_end(c->j);
 		return HVS_OK;
 	}
+	/* Inclusive end addresses (gva + size - 1): a region ending at the
+	 * top of the address space would otherwise print as 0. */
 	if (r->flags & HVS_XLAT_F_NODATA)
 		printf("0x%016" PRIx64 "-0x%016" PRIx64 "  no data (page table at GPA 0x%" PRIx64
 		       " is not in the image)\n", r->gva, r->gva + (r->size - 1), r->gpa);
@@ -142,6 +146,7 @@ int cmd_maps(int argc, char **argv)
 		cli_usage_error("maps", "expected one FILE");
 		goto usage_fail;
 	}
+	/* --end is inclusive (default UINT64_MAX), so start == end is one byte. */
 	if (first > last) {
 		cli_usage_error("maps", "--start is above --end");
 		goto usage_fail;
@@ -161,6 +166,8 @@ int cmd_maps(int argc, char **argv)
 	/* The callback prints each region as the walk finds it (bounded memory). */
 	s = hvs_vp_map_walk(img, vo.vp, first, last, flags, on_region, &c);
 	/* Totals are printed even after a failed walk: they cover what was listed. */
+	/* mapped_bytes counts regions with data only; no-data regions are
+	 * counted apart because their size is what the missing table covers. */
 	if (json) {
 		json_arr_end(&j);
 		json_u64(&j, "regions_count", c.count);

@@ -120,6 +120,10 @@ static hvs_status one(hvs_image *img, uint32_t vp, uint64_t gva, int trace, cli_
 	}
 	if (s != HVS_OK && s != HVS_E_NOTPRESENT && s != HVS_E_NODATA)
 		return s; /* registers missing, I/O ...: the caller reports it */
+	/* JSON keeps "gpa" in every object (null when unmapped) so that
+	 * consumers need not test for the key; "level" is the paging level
+	 * of the entry that stopped the walk (hvs_xlat_fault: x86 5..1, so
+	 * 4 = PML4E; ARM64 0..3), absent when no entry was involved. */
 	if (j) {
 		json_obj_begin(j, NULL);
 		json_hex(j, "gva", gva);
@@ -153,6 +157,8 @@ static hvs_status one(hvs_image *img, uint32_t vp, uint64_t gva, int trace, cli_
 		json_obj_end(j);
 		return s;
 	}
+	/* Text: the steps first, then one summary line per address, so that
+	 * `grep -- '->'` gives the plain translation list. */
 	if (trace) {
 		for (i = 0; i < w.nsteps && i < HVS_XLAT_MAX_STEPS; i++) {
 			flags_text(w.steps[i].flags, fl, sizeof fl);

@@ -28,15 +28,18 @@ const char cli_vpopts_help[] =
 	"  --arch A               force the architecture: x86, x64, arm64\n"
 	"  --vsv PATH             legacy .bin: the companion .vsv\n";
 
-/* Marks a --set-reg without "VP:" (applied to --vp at open). */
+/* Marks a --set-reg without "VP:" (applied to --vp at open): --vp may
+ * come after --set-reg on the command line, so it is resolved late. */
 #define VP_SELECTED UINT32_MAX
 
+/* Defaults: detect the format, VP 0, the VP's own active VTL (-1). */
 void cli_vpopts_init(cli_vpopts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->vtl = -1;
 }
 
+/* Free the --layout and --set-reg lists; safe to call twice. */
 void cli_vpopts_free(cli_vpopts *o)
 {
 	free(o->layout);
@@ -45,6 +48,9 @@ void cli_vpopts_free(cli_vpopts *o)
 	o->setregs = NULL;
 }
 
+/* Both our names (hvs_paging_mode_name()) and the short ones other
+ * tools print ("long4", "32bit", "armv8") are accepted, so a mode can be
+ * pasted from either. */
 int cli_parse_paging(const char *s, hvs_paging_mode *out)
 {
 	static const struct {
@@ -90,7 +96,12 @@ static int parse_value(const char *s, hvs_regval *v)
 	return jm_u128(&str, &v->lo, &v->hi);
 }
 
-/* --set-reg [VP:]NAME=VALUE */
+/*
+ * --set-reg [VP:]NAME=VALUE.  Names go through hvs_reg_lookup() so that
+ * every register the library knows can be supplied; the VP cap (4096)
+ * is the library's own VP limit.  The values are applied at open, in
+ * command-line order, so a later --set-reg wins.
+ */
 static int add_setreg(cli_vpopts *o, const char *cmd, const char *arg)
 {
 	char name[64];
@@ -130,7 +141,11 @@ static int add_setreg(cli_vpopts *o, const char *cmd, const char *arg)
 	return 1;
 }
 
-/* --layout GPA:SIZE@FILEOFF[,GPA:SIZE@FILEOFF...] */
+/*
+ * --layout GPA:SIZE@FILEOFF[,GPA:SIZE@FILEOFF...]: the extents of a raw
+ * image (hvs_raw_extent).  Checking overlaps and the file size is left
+ * to hvs_image_open(), which reports them with the file at hand.
+ */
 static int add_layout(cli_vpopts *o, const char *cmd, const char *arg)
 {
 	const char *p = arg;
@@ -187,6 +202,7 @@ int cli_vpopts_handle(cli_vpopts *o, const char *cmd, int id, const char *arg)
 		if (cli_parse_paging(arg, &o->paging) != 0)
 			return cli_usage_error(cmd, "--paging: unknown mode '%s'", arg), -1;
 		return 1;
+	/* GNU triplet spellings too (x86_64, aarch64): what `file` prints. */
 	case CLI_VPOPT_ARCH:
 		if (strcmp(arg, "x86") == 0) o->arch = HVS_ARCH_X86;
 		else if (strcmp(arg, "x64") == 0 || strcmp(arg, "x86_64") == 0) o->arch = HVS_ARCH_X64;
@@ -331,7 +347,10 @@ hvs_status cli_apply_regs_json(hvs_image *img, const char *path, char *err, size
 			s = set_group(img, (uint32_t)idx, jm_get(c, "xmm"), mode, arch, err, errn);
 		if (s == HVS_OK)
 			s = set_group(img, (uint32_t)idx, jm_get(c, "q"), mode, arch, err, errn);
-		/* Segments: QEMU's descriptor flags >> 8 are the VMX access rights. */
+		/* Segments: QEMU's descriptor flags >> 8 are the VMX access rights
+		 * (QEMU target/i386/cpu.h DESC_* bits 8..23), packed into the
+		 * hvs_regval segment layout of hvs/regs.h: limit, selector,
+		 * attributes in the high word, base in the low one. */
 		g = jm_get(c, "segments");
 		for (k = 0; k < jm_len(g) && s == HVS_OK && arch != HVS_ARCH_ARM64; k++) {
 			uint64_t sel, base, limit, flags;
@@ -348,6 +367,7 @@ hvs_status cli_apply_regs_json(hvs_image *img, const char *path, char *err, size
 			       ((flags >> 8) & 0xF0FF) << 48;
 			s = hvs_image_set_reg(img, (uint32_t)idx, HVS_VTL_ACTIVE, r, &v);
 		}
+		/* GDT/IDT: limit in the low word, base in the high (hvs/regs.h). */
 		g = jm_get(c, "tables");
 		for (k = 0; k < jm_len(g) && s == HVS_OK && arch != HVS_ARCH_ARM64; k++) {
 			uint64_t base, limit;
@@ -399,6 +419,8 @@ int cli_vpopts_open(cli_vpopts *o, const char *cmd, const char *path, hvs_image 
 	size_t k;
 
 	*out = NULL;
+	/* The image's own error buffer is gone after a failed open: the
+	 * message lands in @err instead. */
 	memset(&io, 0, sizeof io);
 	io.base.errbuf = err;
 	io.base.errbuf_size = sizeof err;
@@ -424,7 +446,8 @@ int cli_vpopts_open(cli_vpopts *o, const char *cmd, const char *path, hvs_image 
 			goto fail;
 		}
 	}
-	/* Raw images: VPs for every VP the options name. */
+	/* Raw images have no VPs: create as many as the options name (the
+	 * highest --vp or VP: prefix), with --arch or x64 as the guess. */
 	for (k = 0; k < o->nsetregs; k++)
 		if (o->setregs[k].vp != VP_SELECTED && o->setregs[k].vp + 1 > need)
 			need = o->setregs[k].vp + 1;

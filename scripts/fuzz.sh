@@ -59,6 +59,10 @@ exes=()
 for t in "${targets[@]}"; do exes+=("fuzz_$t"); done
 ninja -C "$build" -j "$jobs" "${exes[@]}" || exit 2
 
+# The fuzz build's UBSan recovers by default: make every report a crash
+# (with an artifact) instead of a log line that is easy to miss.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
 found=0
 for t in "${targets[@]}"; do
   work=$(mktemp -d "/tmp/hvs-fuzz-$t.XXXXXX")

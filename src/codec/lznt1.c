@@ -39,13 +39,17 @@ static hvs_status chunk_decompress(const uint8_t *in, size_t bpos, size_t bend,
 {
 	size_t cs = *opos, op = *opos;
 	size_t ip = bpos;
+	const char *what;
 
+	/* A partial last group is normal: the loop ends with the body. */
 	while (ip < bend) {
 		unsigned flag = in[ip++], i;
 		for (i = 0; i < 8 && ip < bend; i++, flag >>= 1) {
 			if (!(flag & 1)) {
-				if (op - cs >= LZNT1_CHUNK || op >= out_cap)
+				if (op - cs >= LZNT1_CHUNK || op >= out_cap) {
+					what = op >= out_cap ? "output" : "4096-byte chunk";
 					goto overrun;
+				}
 				out[op++] = in[ip++];
 			} else {
 				size_t n = op - cs, dist, len, j;
@@ -57,6 +61,8 @@ static hvs_status chunk_decompress(const uint8_t *in, size_t bpos, size_t bend,
 						"bytes, chunk body has 1",
 						ip);
 				t = hvs__le16(in + ip);
+				/* The split depends on n, so a token cannot be
+				 * decoded before the chunk holds a byte. */
 				if (n == 0)
 					return hvs__codec_fail(
 						err,
@@ -73,8 +79,12 @@ static hvs_status chunk_decompress(const uint8_t *in, size_t bpos, size_t bend,
 						"%zu reaches before the chunk start (%zu bytes "
 						"in chunk)",
 						ip, dist, n);
-				if (len > LZNT1_CHUNK - n || len > out_cap - op)
+				if (len > LZNT1_CHUNK - n || len > out_cap - op) {
+					what = len > out_cap - op ? "output" : "4096-byte chunk";
 					goto overrun;
+				}
+				/* Byte by byte: overlapping copies (dist < len)
+				 * repeat the pattern, as MS-XCA specifies. */
 				for (j = 0; j < len; j++)
 					out[op + j] = out[op + j - dist];
 				op += len;
@@ -89,8 +99,7 @@ overrun:
 	return hvs__codec_fail(err,
 			       "LZNT1: item at input offset 0x%zx overruns the %s "
 			       "(%zu bytes in chunk, %zu of %zu output bytes used)",
-			       ip, op - cs >= LZNT1_CHUNK ? "4096-byte chunk" : "output",
-			       op - cs, op, out_cap);
+			       ip, what, op - cs, op, out_cap);
 }
 
 hvs_status hvs__lznt1_decompress(const uint8_t *in, size_t in_len,
@@ -108,6 +117,7 @@ hvs_status hvs__lznt1_decompress(const uint8_t *in, size_t in_len,
 					       "LZNT1: chunk header at input offset 0x%zx: "
 					       "needs 2 bytes, 1 left",
 					       ip);
+		/* Header: bits 0-11 body size - 1, 12-14 signature, 15 flag. */
 		h = hvs__le16(in + ip);
 		if (h == 0)
 			break; /* end of stream (MS-XCA 2.5.2) */
@@ -116,6 +126,8 @@ hvs_status hvs__lznt1_decompress(const uint8_t *in, size_t in_len,
 					       "LZNT1: chunk header 0x%04x at input offset "
 					       "0x%zx: signature %u, expected 3",
 					       h, ip, (h >> 12) & 7);
+		/* The body must lie wholly in the input: chunks are decoded from
+		 * [ip + 2, ip + 2 + body) without further input checks. */
 		body = (size_t)(h & 0xFFF) + 1;
 		if (body > in_len - ip - 2)
 			return hvs__codec_fail(err,
@@ -236,6 +248,7 @@ hvs_status hvs__lznt1_compress(const uint8_t *in, size_t in_len, uint8_t *out,
 
 	*out_len = 0;
 	while (ip < in_len) {
+		/* Chunks are compressed independently, 4 KiB of input each. */
 		size_t n = in_len - ip < LZNT1_CHUNK ? in_len - ip : LZNT1_CHUNK;
 		/* Keep a compressed body only when it is smaller than the data. */
 		size_t b = chunk_compress(in + ip, n, body, n - 1);
@@ -254,6 +267,7 @@ hvs_status hvs__lznt1_compress(const uint8_t *in, size_t in_len, uint8_t *out,
 		}
 		ip += n;
 	}
+	/* A zero header ends the stream (decoders also stop at input end). */
 	if (out_cap - op < 2)
 		return HVS_E_BUFSIZE;
 	hvs__put_le16(out + op, 0);

@@ -56,6 +56,8 @@ static hvs_status rb_next(rb_tok *t, const uint8_t *in, size_t in_len,
 	uint32_t tok;
 
 	t->off = ip;
+	/* Callers stop at the end of input before calling, so 1..3 bytes
+	 * here is a torn token, not a clean end. */
 	if (left < 4)
 		return hvs__codec_fail(err,
 				       "RamBlock: token at offset 0x%" PRIx64
@@ -85,6 +87,7 @@ static hvs_status rb_next(rb_tok *t, const uint8_t *in, size_t in_len,
 						       ": page count 0",
 						       base + ip);
 		}
+		/* Compare pages, not bytes: count * 4096 could overflow u32. */
 		if (count > room / HVS__PAGE_SIZE)
 			return hvs__codec_fail(err,
 					       "RamBlock: fill token 0x%08X at offset 0x%" PRIx64
@@ -106,6 +109,8 @@ static hvs_status rb_next(rb_tok *t, const uint8_t *in, size_t in_len,
 					       "RamBlock: sized token at offset 0x%" PRIx64
 					       " truncated (%zu of 12 bytes)",
 					       base + ip, left);
+		/* Field order U (output) then S (stored), agreed by PB, VMK and
+		 * VOL-PR (format.md 4.1); never seen in a real file. */
 		u = hvs__le32(in + ip + 4);
 		s = hvs__le32(in + ip + 8);
 		if (u == 0 || u > room)
@@ -129,6 +134,7 @@ static hvs_status rb_next(rb_tok *t, const uint8_t *in, size_t in_len,
 	default:
 		break;
 	}
+	/* What is left is a page token whose value is the payload size S. */
 	if (tok == 0 || tok > HVS__PAGE_SIZE)
 		return hvs__codec_fail(err,
 				       "RamBlock: invalid token 0x%08X at offset 0x%" PRIx64
@@ -178,6 +184,8 @@ static hvs_status rb_emit(const rb_tok *t, const uint8_t *in, uint8_t *out,
 		return HVS_OK;
 	case RB_SIZED:
 	case RB_PAGE:
+		/* S == U means stored: Hyper-V keeps a page raw when XPRESS
+		 * would not shrink it (6 such pages in the sample). */
 		if (t->pay_len == t->out_len) {
 			memcpy(out, in + t->pay_off, t->out_len);
 			return HVS_OK;
@@ -234,17 +242,24 @@ hvs_status hvs__ramblock_decode(const uint8_t *in, size_t in_len, uint8_t *out,
 	hvs_status st = HVS_OK;
 	rb_tok t;
 
+	/* Statistics are returned on failure too: they tell `hvs check` how
+	 * far a damaged stream got. */
 	memset(&s, 0, sizeof s);
 	while (op < HVS__RAMBLOCK_SIZE) {
+		/* Input exhausted before 1 MiB: a clean token boundary, but
+		 * still short (VOL-PR requires exactly 1 MiB). */
 		if (ip == in_len) {
 			st = rb_short(err, "input exhausted without an end token",
 				      base + ip, op);
 			goto out;
 		}
+		/* rb_next checked that the token's output fits the block, so
+		 * rb_emit may write out_len bytes at out + op. */
 		st = rb_next(&t, in, in_len, ip, op, base, err);
 		if (st != HVS_OK)
 			goto out;
 		rb_count(&s, &t);
+		/* An end token before 1 MiB: the block would have a hole. */
 		if (t.kind == RB_END) {
 			ip = t.next;
 			st = rb_short(err, "end token", base + t.off, op);
@@ -291,7 +306,8 @@ hvs_status hvs__ramblock_index_build(hvs__ramblock_index *idx,
 		HVS_TRY(rb_next(&t, in, in_len, ip, op, base, err));
 		if (t.kind == RB_END)
 			return rb_short(err, "end token", base + t.off, op);
-		/* Pages whose first byte lies in [op, op + out_len). */
+		/* Pages whose first byte lies in [op, op + out_len).  Only a
+		 * 0xFFFFFFFC record can leave op off a page boundary. */
 		first = (op + HVS__PAGE_SIZE - 1) / HVS__PAGE_SIZE;
 		last = (op + t.out_len - 1) / HVS__PAGE_SIZE;
 		for (p = first; p <= last && p * HVS__PAGE_SIZE < op + t.out_len; p++) {
@@ -343,6 +359,9 @@ hvs_status hvs__ramblock_decode_page(const hvs__ramblock_index *idx,
 				       "RamBlock: page %u: indexed token at offset 0x%" PRIx64
 				       " produces %u bytes, not a page at +0x%zx",
 				       page, base + at, t.out_len, before);
+	/* A fill page is the pattern whatever its place in a run; a page
+	 * token is decoded on its own (XPRESS pages never reference other
+	 * pages: each is compressed separately). */
 	switch (t.kind) {
 	case RB_FILL:
 	case RB_RUN:
@@ -362,7 +381,8 @@ hvs_status hvs__ramblock_decode_page(const hvs__ramblock_index *idx,
 
 /* ------------------------------------------------------------- encoder */
 
-/* Is the page one 8-byte pattern repeated? */
+/* Is the page one 8-byte pattern repeated?  (What 0xFFFFFFFE can hold;
+ * 64,321 of the sample's 64,512 pages are, almost all zero.) */
 static int page_uniform(const uint8_t *pg)
 {
 	size_t i;
@@ -406,6 +426,8 @@ hvs_status hvs__ramblock_encode(const uint8_t *block, const uint8_t *kinds,
 		unsigned kind = kinds ? kinds[p] : HVS__RB_AUTO;
 		size_t s;
 
+		/* AUTO mirrors what the sample shows Hyper-V doing: single
+		 * fills for uniform pages, XPRESS, raw when it does not shrink. */
 		if (kind == HVS__RB_AUTO)
 			kind = page_uniform(pg) ? HVS__RB_FILL : HVS__RB_XPRESS;
 		switch (kind) {
@@ -416,6 +438,8 @@ hvs_status hvs__ramblock_encode(const uint8_t *block, const uint8_t *kinds,
 				st = HVS_E_INVALID;
 				goto out;
 			}
+			/* A run covers the following FILL_RUN pages with the
+			 * same contents; a different pattern starts a new run. */
 			if (kind == HVS__RB_FILL_RUN)
 				while (q < HVS__RAMBLOCK_PAGES &&
 				       kinds[q] == HVS__RB_FILL_RUN &&
@@ -484,6 +508,7 @@ hvs_status hvs__ramblock_encode(const uint8_t *block, const uint8_t *kinds,
 			goto out;
 		}
 	}
+	/* Every real stream carries the end token even after 256 pages. */
 	NEED(4);
 	hvs__put_le32(out + o, HVS__RB_TOK_END);
 	o += 4;

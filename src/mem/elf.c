@@ -294,7 +294,8 @@ static hvs_status add_loads(hvs_image *img, elf_load *l, size_t n, const hvs_ima
 	size_t i, j;
 	uint64_t raw = 0;
 	char msg[256];
-	qsort(l, n, sizeof *l, cmp_load);
+	if (n > 1) /* l is NULL without PT_LOADs: qsort's pointer must not be */
+		qsort(l, n, sizeof *l, cmp_load);
 	for (i = 0; i < n; i = j) {
 		uint64_t gpa = l[i].gpa, size = l[i].size, off = l[i].off;
 		/* The segment merged last: sorting puts any overlap inside it. */

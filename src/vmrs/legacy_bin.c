@@ -98,6 +98,8 @@ static hvs_status parse_header(hvs__legacy_bin *b)
 				   " bytes is shorter than the 0x28-byte header",
 				   b->file_size);
 	HVS_TRY(src_read(b, 0, h, sizeof h, "header"));
+	/* The magic is the only signature the format has (no checksum, no
+	 * header copy, unlike HyperVStorage), so it is checked first. */
 	if (hvs__le32(h + HVS__LBIN_OFF_MAGIC) != HVS__LBIN_MAGIC)
 		return HVS_CORRUPT(&b->err,
 				   "legacy .bin: header at file offset 0: magic 0x%08X, "
@@ -118,6 +120,9 @@ static hvs_status parse_header(hvs__legacy_bin *b)
 				    "legacy .bin: header at file offset 0x4: version "
 				    "0x%04X, only 0x05xx is known",
 				    b->version);
+	/* Capacity first, against a fixed cap, so that the multiplication
+	 * below cannot overflow and the later allocation stays bounded even
+	 * before it is compared with the file size. */
 	if (b->index_cap > HVS__LBIN_MAX_ENTRIES)
 		return HVS_CORRUPT(&b->err,
 				   "legacy .bin: header at file offset 0xC: index "
@@ -131,6 +136,8 @@ static hvs_status parse_header(hvs__legacy_bin *b)
 				   "[0x%" PRIx64 ", +0x%" PRIx64 ") outside the file "
 				   "(0x28..0x%" PRIx64 ")",
 				   b->index_off, index_len, b->file_size);
+	/* Only the used part of the name table is read; the capacity only
+	 * reserves file space (0x4000 for 0xD5A used in the sample). */
 	if (b->names_cap > HVS__LBIN_MAX_NAMES || b->names_used > b->names_cap)
 		return HVS_CORRUPT(&b->err,
 				   "legacy .bin: header at file offset 0x20: name "
@@ -143,6 +150,7 @@ static hvs_status parse_header(hvs__legacy_bin *b)
 				   "table [0x%" PRIx64 ", +0x%x) outside the file "
 				   "(0x28..0x%" PRIx64 ")",
 				   b->names_off, b->names_cap, b->file_size);
+	/* Two half-open ranges overlap iff each starts before the other ends. */
 	if (b->index_off < names_end && b->names_off < index_end)
 		return HVS_CORRUPT(&b->err,
 				   "legacy .bin: index [0x%" PRIx64 ", 0x%" PRIx64
@@ -168,6 +176,8 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 	size_t next = 0, i, cap_blocks = 0;
 	hvs_status st = HVS_OK;
 
+	/* The sizes were bounded by parse_header (capacity cap and file size),
+	 * so these allocations are proportional to what the file holds. */
 	index = hvs__malloc(&b->alloc, (size_t)b->index_cap * HVS__LBIN_E_SIZE);
 	names = hvs__malloc(&b->alloc, (size_t)b->names_used + 1);
 	/* Header, index, name table and one extent per used entry. */
@@ -184,6 +194,8 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 		st = src_read(b, b->names_off, names, b->names_used, "name table");
 	if (st != HVS_OK)
 		goto out;
+	/* A final NUL so that strlen() on any name stops inside the buffer,
+	 * whatever the table holds. */
 	names[b->names_used] = '\0';
 
 	/* Zero-length regions cannot overlap anything and would confuse the
@@ -216,6 +228,7 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 		if (j == HVS__LBIN_E_SIZE)
 			continue;
 		b->used_entries++;
+		/* Name: inside the used bytes, at least one character + NUL. */
 		if (name_len < 2 || name_len > HVS__LBIN_MAX_NAME ||
 		    name_off > b->names_used || name_len > b->names_used - name_off) {
 			st = HVS_CORRUPT(&b->err,
@@ -227,6 +240,8 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 			goto out;
 		}
 		name = names + name_off;
+		/* The stored length must be exact: a NUL earlier than the end
+		 * would hide bytes, a missing one would run into the next name. */
 		if (name[name_len - 1] != '\0' || strlen(name) != name_len - 1) {
 			st = HVS_CORRUPT(&b->err,
 					 "legacy .bin: index entry %zu at file offset 0x%" PRIx64
@@ -235,6 +250,8 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 					 i, eoff, name_off, name_len);
 			goto out;
 		}
+		/* Printable ASCII only: the names are key paths written by
+		 * Hyper-V, and messages quote them. */
 		for (j = 0; j + 1 < name_len; j++) {
 			if ((unsigned char)name[j] < 0x20 || (unsigned char)name[j] > 0x7E) {
 				st = HVS_CORRUPT(&b->err,
@@ -245,6 +262,10 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 				goto out;
 			}
 		}
+		/* The data size is what the decoder reads; the allocated size
+		 * is what the blob occupies (data rounded up to 4 KiB in the
+		 * sample).  Both are needed: data for reading, allocation for
+		 * the overlap check. */
 		if (data == 0 || data > alloc || data > HVS__LBIN_MAX_STREAM) {
 			st = HVS_CORRUPT(&b->err,
 					 "legacy .bin: index entry %zu (%s) at file offset 0x%" PRIx64
@@ -252,6 +273,8 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 					 i, name, eoff, data, alloc, HVS__LBIN_MAX_STREAM);
 			goto out;
 		}
+		/* Blobs start after the 4 KiB header page (0x1000 for the first
+		 * blob of the sample). */
 		if (hvs__add_u64(off, alloc, &end) || off < HVS__LBIN_HEADER_AREA ||
 		    end > b->file_size) {
 			st = HVS_CORRUPT(&b->err,
@@ -262,6 +285,8 @@ static hvs_status parse_index(hvs__legacy_bin *b, const hvs_open_opts *o)
 		}
 		ext[next++] = (extent){ off, alloc, (uint32_t)i, NULL };
 
+		/* Every used entry's region joined the overlap check above,
+		 * whatever its name; only RamBlocks become blocks. */
 		kind = parse_name(name, &n);
 		if (kind < 0) {
 			st = HVS_CORRUPT(&b->err,
@@ -350,6 +375,8 @@ hvs_status hvs__legacy_bin_open(hvs__legacy_bin **out, const hvs_source *src,
 	*out = NULL;
 	if (!src || !src->read_at || !src->size)
 		return HVS_E_INVALID;
+	/* The handle itself comes from the caller's allocator too, so OOM
+	 * tests can fail its allocation as well. */
 	hvs__alloc_init(&a, o ? o->alloc : NULL);
 	b = hvs__calloc(&a, 1, sizeof *b);
 	if (!b) {
@@ -360,6 +387,8 @@ hvs_status hvs__legacy_bin_open(hvs__legacy_bin **out, const hvs_source *src,
 	}
 	b->alloc = a;
 	b->src = *src;
+	/* Every range check compares with this size, read once: a source
+	 * that shrinks later gives short reads, reported by src_read(). */
 	b->file_size = src->size(src->ud);
 	st = parse_header(b);
 	if (st == HVS_OK)
@@ -383,6 +412,7 @@ void hvs__legacy_bin_close(hvs__legacy_bin *b)
 	hvs__free(&b->alloc, b);
 }
 
+/* Binary search: blocks are sorted by number and unique (checked at open). */
 const hvs__lbin_block *hvs__legacy_bin_find(const hvs__legacy_bin *b,
 					    uint32_t n)
 {
@@ -399,6 +429,8 @@ const hvs__lbin_block *hvs__legacy_bin_find(const hvs__legacy_bin *b,
 	return NULL;
 }
 
+/* Blocks are 1 MiB each (format.md 8: block n = RAM-sequence pages
+ * [256 n, 256 n + 256)); 252 blocks give the DLL's 264,241,152 bytes. */
 uint64_t hvs__legacy_bin_raw_size(const hvs__legacy_bin *b)
 {
 	return (uint64_t)b->nblocks * HVS__RAMBLOCK_SIZE;

@@ -117,6 +117,10 @@ static void build(buf *b, const tcore *c)
 		for (i = 0; i < c->nloads; i++, ph += phsz) {
 			const tload *l = &c->loads[i];
 			size_t off = l->share_prev ? last_end : pos, k;
+			if (off + l->size > sizeof b->d) {
+				test__fail(__FILE__, __LINE__, "build: load %zu does not fit", i);
+				return;
+			}
 			put32(ph, 1);
 			if (c->is64) {
 				put32(ph + 4, 7);
@@ -557,11 +561,12 @@ static void test_elf__header_errors(void)
 
 static void test_elf__load_errors(void)
 {
-	/* [0x1000, 0x2fff] and [0x2000, 0x3fff]: neither inside the other. */
-	static const tload overlap[] = { { 0x1000, 0x2000, 0, 0 }, { 0x2000, 0x2000, 0, 0 } };
-	/* Same start, the second one longer: sorted first, still partial. */
-	static const tload overlap2[] = { { 0x1000, 0x1000, 0, 0 }, { 0x1000, 0x1800, 0, 0 },
-					  { 0x2000, 0x1000, 0, 0 } };
+	/* [0x1000, 0x1fff] and [0x1800, 0x27ff]: neither inside the other. */
+	static const tload overlap[] = { { 0x1000, 0x1000, 0, 0 }, { 0x1800, 0x1000, 0, 0 } };
+	/* Same start, header 1 longer: sorted first, header 0 inside it (a
+	 * note), then header 2 overlaps header 1 partly. */
+	static const tload overlap2[] = { { 0x1000, 0x800, 0, 0 }, { 0x1000, 0xc00, 0, 0 },
+					  { 0x1800, 0x800, 0, 0 } };
 	static const tload wrap[] = { { 0xfffffffffffff800ull, 0x1000, 0, 0 } };
 	tcore c;
 	/* Partly overlapping PT_LOADs: the message names both headers and spans. */
@@ -570,12 +575,12 @@ static void test_elf__load_errors(void)
 	maybe_write_corpus("partial_overlap", &B);
 	expect(&B, HVS_E_CORRUPT,
 	       "program headers 0 and 1: PT_LOAD segments overlap partly: physical "
-	       "[0x1000, 0x2fff] and [0x2000, 0x3fff]");
+	       "[0x1000, 0x1fff] and [0x1800, 0x27ff]");
 	c = (tcore){ 1, 62, overlap2, 3, NULL, 0 };
 	build(&B, &c);
 	expect(&B, HVS_E_CORRUPT,
 	       "program headers 1 and 2: PT_LOAD segments overlap partly: physical "
-	       "[0x1000, 0x27ff] and [0x2000, 0x2fff]");
+	       "[0x1000, 0x1bff] and [0x1800, 0x1fff]");
 	/* A PT_LOAD whose physical range wraps. */
 	c = (tcore){ 1, 62, wrap, 1, NULL, 0 };
 	build(&B, &c);
@@ -681,6 +686,30 @@ static void test_elf__contained_load(void)
 	CHECK_OK(hvs_image_read(img, HVS_SPACE_GPA, 0x200000, got, 0x400, &done));
 	for (i = 0; i < 0x400; i++)
 		CHECK_EQ(got[i], pattern(0x200000 + i));
+	hvs_image_close(img);
+	hvs_source_close(&src);
+}
+
+/* A core with notes but no PT_LOAD (seen by the fuzzer: qsort on NULL):
+ * it opens with no memory, and its VP registers are still there. */
+static void test_elf__no_loads(void)
+{
+	tnote notes[1];
+	tcore c;
+	hvs_image *img;
+	hvs_source src;
+	char err[256] = "";
+	uint8_t b;
+	size_t done;
+	make_prstatus_x64(prs_x64[0]);
+	notes[0] = (tnote){ "CORE", 1, prs_x64[0], 336 };
+	c = (tcore){ 1, 62, NULL, 0, notes, 1 };
+	build(&B, &c);
+	CHECK_OK(open_buf(&img, &src, B.d, B.n, err, sizeof err, NULL));
+	CHECK_EQ(hvs_image_range_count(img), 0);
+	CHECK_EQ(hvs_image_raw_size(img), 0);
+	CHECK_EQ(hvs_image_vp_count(img), 1);
+	CHECK_STATUS(hvs_image_read(img, HVS_SPACE_GPA, 0, &b, 1, &done), HVS_E_NODATA);
 	hvs_image_close(img);
 	hvs_source_close(&src);
 }
@@ -863,7 +892,7 @@ static void test_elf__forced_format(void)
 
 TEST_MAIN(TEST(test_elf__x64_ranges), TEST(test_elf__x64_registers),
 	  TEST(test_elf__i386_elf32), TEST(test_elf__arm64), TEST(test_elf__header_errors),
-	  TEST(test_elf__load_errors), TEST(test_elf__contained_load),
+	  TEST(test_elf__load_errors), TEST(test_elf__contained_load), TEST(test_elf__no_loads),
 	  TEST(test_elf__note_errors),
 	  TEST(test_elf__fpregset_first), TEST(test_elf__pn_xnum), TEST(test_elf__truncation),
 	  TEST(test_elf__truncation_elf32),
