@@ -95,4 +95,16 @@ if(TARGET hvs-gen)
     FIXTURE sample_x64 ARGS keys --json ${HVS_SAMPLE})
   hvs_add_golden(NAME check_sample_json EXPECT check_sample.json.expect
     FIXTURE sample_x64 ARGS check --json ${HVS_SAMPLE})
+  # read --gva across a page boundary: GVA 0xfffff80000001ff0 is PT[1] ->
+  # GPA 0x101ff0; memory is GPA ^ 0x5A5A5A5A5A5A5A5A, so the two words are
+  # aa 45 4a 5a.. (0x101ff0) and a2 45 4a 5a.. (0x101ff8).  The next page
+  # (PT[2]) is not present: the read stops after 16 of 32 bytes, exit 5.
+  hvs_add_golden(NAME read_sample_gva_partial EXPECT read_sample_gva_partial.expect
+    EXIT 5 FIXTURE sample_x64
+    ARGS read --gva 0xfffff80000001ff0 --vp 0 --len 0x20 ${HVS_SAMPLE})
+  # Through the 2 MiB page of VP 1: GVA 0xfffff80000212345 -> GPA 0x212345;
+  # bytes 5..7 of word 0x212340 (5a 5a 5a) then 12 79 7b 5a 5a of 0x212348.
+  hvs_add_golden(NAME read_sample_gva_json EXPECT read_sample_gva.json.expect
+    FIXTURE sample_x64
+    ARGS read --json --gva 0xfffff80000212345 --vp 1 --len 8 ${HVS_SAMPLE})
 endif()
