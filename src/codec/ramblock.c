@@ -55,7 +55,13 @@ static hvs_status rb_next(rb_tok *t, const uint8_t *in, size_t in_len,
 	size_t room = HVS__RAMBLOCK_SIZE - produced;
 	uint32_t tok;
 
+	/* Every field set on every path, so no caller reads a stale one
+	 * (and gcc -O3 can prove it). */
+	t->kind = RB_END;
 	t->off = ip;
+	t->next = ip;
+	t->pat_off = t->pay_off = 0;
+	t->pay_len = t->out_len = t->pages = 0;
 	/* Callers stop at the end of input before calling, so 1..3 bytes
 	 * here is a torn token, not a clean end. */
 	if (left < 4)

@@ -694,7 +694,7 @@ hvs_status hvs_image_add_vps(hvs_image *img, uint32_t count, hvs_arch arch)
 	if (img->nvps)
 		return hvs__err_set(&img->err, HVS_E_INVALID, "the image already has VPs");
 	for (i = 0; i < count; i++) {
-		uint32_t pos;
+		uint32_t pos = 0;
 		HVS_TRY(hvs__image_add_vp(img, i, &pos));
 		img->vps[pos].arch = arch;
 		img->vps[pos].forced_arch = arch;

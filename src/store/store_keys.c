@@ -251,7 +251,7 @@ hvs_status hvs__store_load_keys(hvs_store *st)
 	uint8_t *buf = NULL;
 	size_t i;
 	hvs_status s = HVS_OK;
-	uint32_t root_name;
+	uint32_t root_name = 0;
 
 	/* keys[0]: the virtual root, named "" (format.md 2.8). */
 	HVS_TRY(hvs__grow(&st->alloc, (void **)&st->keys, &st->keys_cap, 1, sizeof *st->keys));
