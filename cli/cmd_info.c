@@ -5,8 +5,9 @@
  * mode, VTLs), the guest OS id decoded (api.md 4.4), memory ranges and
  * totals, and a summary of the processor-state chunks.  Public API only.
  *
- * Also home of cli_image_open(), the image opener the info/regs/mem/read
- * commands share (a .bin opens alone or with its .vsv).
+ * Inputs open through the shared VP options (vpopts.h): --vsv for a .bin,
+ * --format raw --layout for raw images, --set-reg / --regs-json for
+ * registers an input lacks, so info reports what the other commands see.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,23 +16,7 @@
 
 #include "cli.h"
 #include "commands.h"
-
-int cli_image_open(hvs_image **out, const char *path, const char *vsv)
-{
-	hvs_image_opts o;
-	char err[HVS_ERRMSG_MAX] = "";
-	hvs_status s;
-	memset(&o, 0, sizeof o);
-	o.base.errbuf = err;
-	o.base.errbuf_size = sizeof err;
-	o.vsv_path = vsv;
-	s = hvs_image_open(out, path, &o);
-	if (s != HVS_OK) {
-		cli_error("%s", err[0] ? err : hvs_strerror(s));
-		return cli_exit_code(s);
-	}
-	return CLI_EXIT_OK;
-}
+#include "vpopts.h"
 
 /* ----------------------------------------------------------- helpers */
 
@@ -173,20 +158,18 @@ static size_t summarize_chunks(hvs_image *img, chunk_sum **out, size_t *ndecoded
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvs info [--vsv PATH] [--json] FILE\n\n"
-		   "Describe a saved state (.vmrs, or a legacy .bin with its .vsv):\n"
-		   "versions, processors, VTLs, guest OS, memory and state chunks.\n"
-		   "  --vsv PATH  the .vsv of a .bin (default: <name>.vsv beside it)\n"
-		   "  --json      machine-readable output\n");
+	fprintf(f, "usage: hvs info [--vsv PATH] [--json] [options] FILE\n\n"
+		   "Describe a saved state (.vmrs, or a legacy .bin with its .vsv) or a\n"
+		   "memory image: versions, processors, VTLs, guest OS, memory and state\n"
+		   "chunks.\n"
+		   "  --json                 machine-readable output\n%s", cli_vpopts_help);
 }
 
-enum { OPT_JSON = 1, OPT_VSV, OPT_HELP };
+enum { OPT_JSON = 1, OPT_HELP };
 
 static const cli_opt info_opts[] = {
 	{ "json", 0, 0, OPT_JSON },
-	{ "vsv", 0, 1, OPT_VSV },
-	{ "help", 'h', 0, OPT_HELP },
-	{ NULL, 0, 0, 0 }
+	CLI_VPOPTS_TAIL(OPT_HELP)
 };
 
 /* ------------------------------------------------------------ output */
@@ -423,28 +406,33 @@ static void print_json(hvs_image *img, const char *path)
 int cmd_info(int argc, char **argv)
 {
 	cli_optstate st;
-	int id, json = 0, rc;
-	const char *vsv = NULL;
+	int id, json = 0, rc = CLI_EXIT_USAGE;
+	cli_vpopts vo;
 	hvs_image *img;
 
+	cli_vpopts_init(&vo);
+	vo.need_vp = 0;
 	cli_opt_init(&st, "info", argc, argv);
-	while ((id = cli_opt_next(&st, info_opts)) != 0) {
+	while ((id = cli_vpopts_next(&vo, &st, info_opts)) != 0) {
 		switch (id) {
 		case OPT_JSON: json = 1; break;
-		case OPT_VSV: vsv = st.arg; break;
-		case OPT_HELP: usage(stdout); return CLI_EXIT_OK;
-		default: return CLI_EXIT_USAGE;
+		case OPT_HELP: usage(stdout); rc = CLI_EXIT_OK; goto out;
+		default: goto out;
 		}
 	}
-	if (st.nonopt != 1)
-		return cli_usage_error("info", "expected one FILE");
-	rc = cli_image_open(&img, st.pos[0], vsv);
+	if (st.nonopt != 1) {
+		cli_usage_error("info", "expected one FILE");
+		goto out;
+	}
+	rc = cli_vpopts_open(&vo, "info", st.pos[0], &img);
 	if (rc != CLI_EXIT_OK)
-		return rc;
+		goto out;
 	if (json)
 		print_json(img, st.pos[0]);
 	else
 		print_text(img, st.pos[0]);
 	hvs_image_close(img);
-	return CLI_EXIT_OK;
+out:
+	cli_vpopts_free(&vo);
+	return rc;
 }

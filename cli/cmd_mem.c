@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hvs mem FILE [--vsv PATH] [--json]: the guest-physical memory map of a
+ * hvs mem FILE [--vsv PATH] [--json] [input options]: the guest-physical memory map of a
  * saved state: each saved range [start, end) with its page count and its
  * offset in the raw saved memory (GetGuestPhysicalMemoryChunks and
  * GuestPhysicalAddressToRawSavedMemoryOffset, api.md 2.5), the gaps
@@ -12,47 +12,49 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "vpopts.h"
 
-enum { OPT_JSON = 1, OPT_VSV, OPT_HELP };
+enum { OPT_JSON = 1, OPT_HELP };
 
 static const cli_opt mem_opts[] = {
 	{ "json", 0, 0, OPT_JSON },
-	{ "vsv", 0, 1, OPT_VSV },
-	{ "help", 'h', 0, OPT_HELP },
-	{ NULL, 0, 0, 0 }
+	CLI_VPOPTS_TAIL(OPT_HELP)
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvs mem [--vsv PATH] [--json] FILE\n\n"
+	fprintf(f, "usage: hvs mem [--vsv PATH] [--json] [options] FILE\n\n"
 		   "List the saved guest-physical ranges ([start, end), pages, raw offset),\n"
-		   "the gaps between them and the totals.\n");
+		   "the gaps between them and the totals.\n%s", cli_vpopts_help);
 }
 
 int cmd_mem(int argc, char **argv)
 {
 	cli_optstate st;
-	int id, json = 0, rc;
-	const char *vsv = NULL;
+	int id, json = 0, rc = CLI_EXIT_USAGE;
+	cli_vpopts vo;
 	hvs_image *img;
 	const hvs_mem_range *r;
 	size_t n, i, ngaps = 0;
 	uint64_t bytes = 0, gap_bytes = 0;
 
+	cli_vpopts_init(&vo);
+	vo.need_vp = 0;
 	cli_opt_init(&st, "mem", argc, argv);
-	while ((id = cli_opt_next(&st, mem_opts)) != 0) {
+	while ((id = cli_vpopts_next(&vo, &st, mem_opts)) != 0) {
 		switch (id) {
 		case OPT_JSON: json = 1; break;
-		case OPT_VSV: vsv = st.arg; break;
-		case OPT_HELP: usage(stdout); return CLI_EXIT_OK;
-		default: return CLI_EXIT_USAGE;
+		case OPT_HELP: usage(stdout); rc = CLI_EXIT_OK; goto out;
+		default: goto out;
 		}
 	}
-	if (st.nonopt != 1)
-		return cli_usage_error("mem", "expected one FILE");
-	rc = cli_image_open(&img, st.pos[0], vsv);
+	if (st.nonopt != 1) {
+		cli_usage_error("mem", "expected one FILE");
+		goto out;
+	}
+	rc = cli_vpopts_open(&vo, "mem", st.pos[0], &img);
 	if (rc != CLI_EXIT_OK)
-		return rc;
+		goto out;
 	n = hvs_image_range_count(img);
 	r = hvs_image_ranges(img);
 	for (i = 0; i < n; i++) {
@@ -115,5 +117,7 @@ int cmd_mem(int argc, char **argv)
 		       hvs_image_raw_size(img));
 	}
 	hvs_image_close(img);
-	return CLI_EXIT_OK;
+out:
+	cli_vpopts_free(&vo);
+	return rc;
 }

@@ -15,17 +15,16 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "vpopts.h"
 
-enum { OPT_JSON = 1, OPT_VSV, OPT_VP, OPT_VTL, OPT_ALL, OPT_HELP };
+enum { OPT_JSON = 1, OPT_ALL, OPT_HELP };
 
+/* --vp, --vtl, --vsv and the input options come from vpopts.h; --vp
+ * without a value here means every VP, so vp_set tells them apart. */
 static const cli_opt regs_opts[] = {
 	{ "json", 0, 0, OPT_JSON },
-	{ "vsv", 0, 1, OPT_VSV },
-	{ "vp", 0, 1, OPT_VP },
-	{ "vtl", 0, 1, OPT_VTL },
 	{ "all", 'a', 0, OPT_ALL },
-	{ "help", 'h', 0, OPT_HELP },
-	{ NULL, 0, 0, 0 }
+	CLI_VPOPTS_TAIL(OPT_HELP)
 };
 
 static void usage(FILE *f)
@@ -33,7 +32,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: hvs regs [--vp N] [--vtl N] [--all] [--vsv PATH] [--json] FILE\n\n"
 		   "Print the saved registers of every virtual processor (or VP N, by\n"
 		   "position), in its active VTL (or VTL N).\n"
-		   "  --all   every VTL with state, and registers not saved as \"not saved\"\n");
+		   "  --all   every VTL with state, and registers not saved as \"not saved\"\n"
+		   "  --json  machine-readable output\n%s", cli_vpopts_help);
 }
 
 static const char *arch_name(hvs_arch a)
@@ -175,48 +175,51 @@ static void show(hvs_image *img, cli_json *j, uint32_t vp, uint32_t vtl, int all
 int cmd_regs(int argc, char **argv)
 {
 	cli_optstate st;
-	int id, json = 0, all = 0, rc;
-	const char *vsv = NULL;
+	int id, json = 0, all = 0, rc = CLI_EXIT_USAGE;
+	cli_vpopts vo;
 	uint64_t want_vp = UINT64_MAX, want_vtl = UINT64_MAX;
 	uint32_t vp, first, last, nvp;
 	unsigned shown = 0;
 	hvs_image *img;
 	cli_json j;
 
+	cli_vpopts_init(&vo);
+	vo.need_vp = 0;
 	cli_opt_init(&st, "regs", argc, argv);
-	while ((id = cli_opt_next(&st, regs_opts)) != 0) {
+	while ((id = cli_vpopts_next(&vo, &st, regs_opts)) != 0) {
 		switch (id) {
 		case OPT_JSON: json = 1; break;
-		case OPT_VSV: vsv = st.arg; break;
 		case OPT_ALL: all = 1; break;
-		case OPT_VP:
-			if (cli_parse_u64(st.arg, &want_vp) || want_vp >= UINT32_MAX)
-				return cli_usage_error("regs", "bad VP '%s'", st.arg);
-			break;
-		case OPT_VTL:
-			if (cli_parse_u64(st.arg, &want_vtl) || want_vtl >= HVS_VTL_COUNT)
-				return cli_usage_error("regs", "bad VTL '%s' (0..%d)", st.arg,
-						       HVS_VTL_COUNT - 1);
-			break;
-		case OPT_HELP: usage(stdout); return CLI_EXIT_OK;
-		default: return CLI_EXIT_USAGE;
+		case OPT_HELP: usage(stdout); rc = CLI_EXIT_OK; goto out_opts;
+		default: goto out_opts;
 		}
 	}
-	if (st.nonopt != 1)
-		return cli_usage_error("regs", "expected one FILE");
-	rc = cli_image_open(&img, st.pos[0], vsv);
+	if (st.nonopt != 1) {
+		cli_usage_error("regs", "expected one FILE");
+		goto out_opts;
+	}
+	/* regs shows the chosen VTL of every selected VP itself, instead of
+	 * forcing it active on one VP as the other commands do. */
+	if (vo.vp_set)
+		want_vp = vo.vp;
+	if (vo.vtl >= 0)
+		want_vtl = (uint64_t)vo.vtl;
+	vo.vtl = -1;
+	rc = cli_vpopts_open(&vo, "regs", st.pos[0], &img);
 	if (rc != CLI_EXIT_OK)
-		return rc;
+		goto out_opts;
 	nvp = hvs_image_vp_count(img);
 	if (nvp == 0) {
 		cli_error("%s: no processor state (a .bin without its .vsv?)", st.pos[0]);
 		hvs_image_close(img);
-		return CLI_EXIT_NOTFOUND;
+		rc = CLI_EXIT_NOTFOUND;
+		goto out_opts;
 	}
 	if (want_vp != UINT64_MAX && want_vp >= nvp) {
 		cli_error("VP %" PRIu64 " does not exist (the image has %u)", want_vp, nvp);
 		hvs_image_close(img);
-		return CLI_EXIT_NOTFOUND;
+		rc = CLI_EXIT_NOTFOUND;
+		goto out_opts;
 	}
 	first = want_vp == UINT64_MAX ? 0 : (uint32_t)want_vp;
 	last = want_vp == UINT64_MAX ? nvp - 1 : (uint32_t)want_vp;
@@ -228,7 +231,8 @@ int cmd_regs(int argc, char **argv)
 				cli_error("VP %u has no state for VTL %" PRIu64 " (VTLs 0x%x)", vp,
 					  want_vtl, vi.vtl_mask);
 				hvs_image_close(img);
-				return CLI_EXIT_NOTFOUND;
+				rc = CLI_EXIT_NOTFOUND;
+				goto out_opts;
 			}
 		}
 	}
@@ -257,5 +261,8 @@ int cmd_regs(int argc, char **argv)
 		json_end(&j);
 	}
 	hvs_image_close(img);
-	return CLI_EXIT_OK;
+	rc = CLI_EXIT_OK;
+out_opts:
+	cli_vpopts_free(&vo);
+	return rc;
 }

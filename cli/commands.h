@@ -12,5 +12,4 @@ int cmd_xlat(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 /* Open an image for info/regs/mem/read (cmd_info.c): prints the error and
  * returns the exit code, CLI_EXIT_OK on success.  @vsv may be NULL. */
-int cli_image_open(hvs_image **out, const char *path, const char *vsv);
 #endif

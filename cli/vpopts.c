@@ -37,6 +37,7 @@ void cli_vpopts_init(cli_vpopts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->vtl = -1;
+	o->need_vp = 1;
 }
 
 /* Free the --layout and --set-reg lists; safe to call twice. */
@@ -213,6 +214,7 @@ int cli_vpopts_handle(cli_vpopts *o, const char *cmd, int id, const char *arg)
 		if (cli_parse_u64(arg, &v) != 0 || v >= 4096)
 			return cli_usage_error(cmd, "--vp: bad VP '%s'", arg), -1;
 		o->vp = (uint32_t)v;
+		o->vp_set = 1;
 		return 1;
 	case CLI_VPOPT_VTL:
 		if (cli_parse_u64(arg, &v) != 0 || v >= HVS_VTL_COUNT)
@@ -447,24 +449,26 @@ int cli_vpopts_open(cli_vpopts *o, const char *cmd, const char *path, hvs_image 
 		}
 	}
 	/* Raw images have no VPs: create as many as the options name (the
-	 * highest --vp or VP: prefix), with --arch or x64 as the guess. */
+	 * highest --vp or VP: prefix), with --arch or x64 as the guess.  Only
+	 * when a VP is asked for: a memory-only input stays memory-only for
+	 * info and mem. */
 	for (k = 0; k < o->nsetregs; k++)
 		if (o->setregs[k].vp != VP_SELECTED && o->setregs[k].vp + 1 > need)
 			need = o->setregs[k].vp + 1;
-	if (hvs_image_vp_count(img) == 0) {
+	if (hvs_image_vp_count(img) == 0 && (o->need_vp || o->vp_set || o->nsetregs)) {
 		s = hvs_image_add_vps(img, need, o->arch != HVS_ARCH_UNKNOWN ? o->arch : HVS_ARCH_X64);
 		if (s != HVS_OK) {
 			cli_error("%s", hvs_image_errmsg(img));
 			goto fail;
 		}
 	}
-	if (o->vp >= hvs_image_vp_count(img)) {
+	if ((o->need_vp || o->vp_set) && o->vp >= hvs_image_vp_count(img)) {
 		cli_error("%s: VP %u does not exist (the image has %u)", path, o->vp,
 			  hvs_image_vp_count(img));
 		s = HVS_E_NOTFOUND;
 		goto fail;
 	}
-	if (o->vtl >= 0) {
+	if (o->vtl >= 0 && (o->need_vp || o->vp_set)) {
 		s = hvs_image_set_active_vtl(img, o->vp, (uint32_t)o->vtl);
 		if (s != HVS_OK) {
 			cli_error("--vtl %d: %s", o->vtl, hvs_image_errmsg(img));

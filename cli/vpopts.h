@@ -65,6 +65,14 @@ typedef struct cli_vpopts {
 	uint32_t vp;               /* --vp (default 0) */
 	int vtl;                   /* --vtl, or -1 */
 	const char *vsv;           /* --vsv (legacy .bin companion) */
+	int vp_set;                /* --vp was given */
+	/*
+	 * The command works on one VP (default 1): cli_vpopts_open() then
+	 * requires it to exist and applies --vtl to it.  Commands that look
+	 * at the whole image (info, mem, regs) clear it, so that a
+	 * memory-only input (a .bin alone, a raw image) opens as it is.
+	 */
+	int need_vp;
 } cli_vpopts;
 
 void cli_vpopts_init(cli_vpopts *o);
