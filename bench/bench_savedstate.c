@@ -147,8 +147,8 @@ static double file_baseline(const char *path, uint8_t *buf, unsigned nrand)
 	t0 = bench_now();
 	if (nrand == 0) {
 		for (off = 0; off < size; off += 1 << 20) {
-			size_t done = 0;
-			src.read_at(src.ud, off, buf, (size_t)(size - off < (1u << 20) ? size - off : (1u << 20)), &done);
+			size_t done = 0, n = size - off < (1u << 20) ? (size_t)(size - off) : 1u << 20;
+			src.read_at(src.ud, off, buf, n, &done);
 			total += done;
 		}
 	} else if (size >= 4096) {

@@ -63,8 +63,8 @@ typedef struct hvs__ss {
 	size_t stream_len;
 	uint64_t stream_base;    /* file offset of the stream (for messages) */
 	uint64_t stream_block;   /* block in the slot, UINT64_MAX none */
-	hvs__ramblock_index *index; /* per-page index of stream_block */
-	uint64_t index_block;    /* block the index describes, UINT64_MAX none */
+	/* Page indexes of compressed blocks, for small reads (memory.c). */
+	struct hvs__ss_idx_table *idx_table;
 	uint8_t *page;           /* one decoded page */
 
 	/* Statistics (tests, bench, hvs info). */

@@ -374,7 +374,7 @@ static hvs_status vp_vtl(hvs_vmrs_writer *w, const char *what, uint32_t vp_index
 hvs_status hvs_vmrs_writer_set_active_vtl(hvs_vmrs_writer *w, uint32_t vp_index,
 					  uint32_t vtl)
 {
-	wvp *vp;
+	wvp *vp = NULL;
 
 	if (!w)
 		return HVS_E_INVALID;
@@ -389,7 +389,7 @@ hvs_status hvs_vmrs_writer_set_active_vtl(hvs_vmrs_writer *w, uint32_t vp_index,
 hvs_status hvs_vmrs_writer_set_reg(hvs_vmrs_writer *w, uint32_t vp_index,
 				   uint32_t vtl, hvs_reg reg, const hvs_regval *val)
 {
-	wvp *vp;
+	wvp *vp = NULL;
 	regset *rs;
 
 	if (!w)

@@ -345,7 +345,7 @@ static int check_blocks(hvs_store *st, const gen_range *r, size_t nr,
 	for (i = 0; i < nr; i++)
 		nblk += (r[i].size + MIB - 1) / MIB;
 	for (b = 0; ok && b < nblk; b++) {
-		size_t n;
+		size_t n = 0;
 		uint8_t *v;
 
 		snprintf(name, sizeof name, "/savedstate/RamBlock%llu",
@@ -360,7 +360,7 @@ static int check_blocks(hvs_store *st, const gen_range *r, size_t nr,
 				printf("    note: %s stored raw\n", name);
 			ok = memcmp(v, exp, MIB) == 0;
 		} else {
-			tokcount t;
+			tokcount t = { 0 };
 
 			ok = want_raw != 1 && n < MIB && walk_tokens(v, n, &t) &&
 			     hvs__ramblock_decode(v, n, dec, 0, NULL, NULL) == HVS_OK &&

@@ -80,9 +80,11 @@ static int mkdirs(const char *path)
 	(void)path;
 	return -1;
 #else
-	char p[2048];
-	size_t i;
-	snprintf(p, sizeof p, "%s", path);
+	char p[4096];
+	size_t i, n = strlen(path);
+	if (n >= sizeof p)
+		return -1;
+	memcpy(p, path, n + 1);
 	for (i = 1; p[i]; i++) {
 		if (p[i] == '/') {
 			p[i] = '\0';

@@ -242,7 +242,8 @@ static char *load_text(const char *dir, const char *name)
 	size_t n;
 	uint8_t *b;
 	char *s;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		return NULL;
 	b = test_read_file(path, &n);
 	if (!b)
 		return NULL;
