@@ -23,7 +23,7 @@
 #include "xlat_gen.h"
 
 #ifndef HVS_NO_ADDRXLAT
-#include <libkdumpfile/addrxlat.h>
+#include "xlat_kdump.h"
 #endif
 
 #define MEM_SIZE ((size_t)16 << 20)
@@ -49,88 +49,22 @@ static double run_hvs(hvs_xlat *x, const uint64_t *va, size_t n)
 }
 
 #ifndef HVS_NO_ADDRXLAT
-typedef struct kd {
-	addrxlat_ctx_t *ctx;
-	xg *g;
-} kd;
-
-static void kd_put_page(const addrxlat_buffer_t *buf)
-{
-	(void)buf;
-}
-
-static addrxlat_status kd_get_page(const addrxlat_cb_t *cb,
-				   addrxlat_buffer_t *buf)
-{
-	const kd *k = cb->priv;
-	uint64_t page = buf->addr.addr & ~(uint64_t)0xFFF;
-	if (page >= k->g->mem_size)
-		return addrxlat_ctx_err(k->ctx, ADDRXLAT_ERR_NODATA, "no data");
-	buf->addr.addr = page;
-	buf->ptr = k->g->mem + page;
-	buf->size = 4096;
-	buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
-	buf->put_page = kd_put_page;
-	return ADDRXLAT_OK;
-}
-
-static unsigned long kd_caps(const addrxlat_cb_t *cb)
-{
-	(void)cb;
-	return ADDRXLAT_CAPS(ADDRXLAT_MACHPHYSADDR);
-}
-
 static double run_kd(xg *g, int layout, const uint64_t *va, size_t n)
 {
-	static const addrxlat_pte_format_t fmt[XG_COUNT] = {
-		ADDRXLAT_PTE_IA32, ADDRXLAT_PTE_IA32_PAE, ADDRXLAT_PTE_X86_64,
-		ADDRXLAT_PTE_X86_64, ADDRXLAT_PTE_AARCH64, ADDRXLAT_PTE_AARCH64,
-		ADDRXLAT_PTE_AARCH64, ADDRXLAT_PTE_AARCH64
-	};
-	addrxlat_meth_t meth;
-	addrxlat_cb_t *cb;
-	kd k;
+	xk k;
 	double t0, dt;
-	uint64_t acc = 0, mask;
+	uint64_t acc = 0, pa;
 	size_t i;
-	unsigned f;
 
-	k.g = g;
-	k.ctx = addrxlat_ctx_new();
-	if (!k.ctx)
+	if (!xk_init(&k, g, layout))
 		return 0;
-	cb = addrxlat_ctx_add_cb(k.ctx);
-	cb->priv = &k;
-	cb->get_page = kd_get_page;
-	cb->read_caps = kd_caps;
-	memset(&meth, 0, sizeof meth);
-	meth.kind = ADDRXLAT_PGT;
-	meth.target_as = ADDRXLAT_MACHPHYSADDR;
-	meth.param.pgt.root.addr = g->root;
-	meth.param.pgt.root.as = ADDRXLAT_MACHPHYSADDR;
-	meth.param.pgt.pf.pte_format = fmt[layout];
-	meth.param.pgt.pf.nfields = (unsigned short)g->nfields;
-	for (f = 0; f < g->nfields; f++)
-		meth.param.pgt.pf.fieldsz[f] = g->fieldsz[f];
-	mask = layout == XG_X64_4 || layout == XG_X64_5
-		       ? ~UINT64_C(0)
-		       : (UINT64_C(1) << g->vbits) - 1;
 	t0 = bench_now();
-	for (i = 0; i < n; i++) {
-		addrxlat_step_t st;
-		st.ctx = k.ctx;
-		st.sys = NULL;
-		st.meth = &meth;
-		st.base.addr = va[i & (NADDR - 1)] & mask;
-		st.base.as = ADDRXLAT_KVADDR;
-		if (addrxlat_walk(&st) == ADDRXLAT_OK)
-			acc += st.base.addr;
-		else
-			addrxlat_ctx_clear_err(k.ctx);
-	}
+	for (i = 0; i < n; i++)
+		if (xk_walk(&k, va[i & (NADDR - 1)], &pa) == ADDRXLAT_OK)
+			acc += pa;
 	dt = bench_now() - t0;
 	sink += acc;
-	addrxlat_ctx_decref(k.ctx);
+	xk_fini(&k);
 	return (double)n / dt;
 }
 #endif

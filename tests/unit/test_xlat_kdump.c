@@ -22,59 +22,11 @@
 #include "test.h"
 
 #ifndef HVS_NO_ADDRXLAT
-#include <libkdumpfile/addrxlat.h>
-
-#include "xlat_gen.h"
+#include "xlat_kdump.h"
 
 #define MEM_SIZE ((size_t)16 << 20)
 #define ADDRS_PER_TREE 2500u
 #define TREES_PER_LAYOUT 3u
-
-typedef struct kd {
-	addrxlat_ctx_t *ctx;
-	xg *g;
-} kd;
-
-/* libaddrxlat calls put_page unconditionally: a no-op. */
-static void kd_put_page(const addrxlat_buffer_t *buf)
-{
-	(void)buf;
-}
-
-/* libaddrxlat get-page callback: whole 4 KiB pages of the buffer. */
-static addrxlat_status kd_get_page(const addrxlat_cb_t *cb,
-				   addrxlat_buffer_t *buf)
-{
-	const kd *k = cb->priv;
-	uint64_t page = buf->addr.addr & ~(uint64_t)0xFFF;
-	if (page >= k->g->mem_size)
-		return addrxlat_ctx_err(k->ctx, ADDRXLAT_ERR_NODATA,
-					"no page at 0x%" PRIx64, page);
-	buf->addr.addr = page;
-	buf->ptr = k->g->mem + page;
-	buf->size = 4096;
-	buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
-	buf->put_page = kd_put_page;
-	return ADDRXLAT_OK;
-}
-
-static unsigned long kd_caps(const addrxlat_cb_t *cb)
-{
-	(void)cb;
-	return ADDRXLAT_CAPS(ADDRXLAT_MACHPHYSADDR) |
-	       ADDRXLAT_CAPS(ADDRXLAT_KPHYSADDR);
-}
-
-static addrxlat_pte_format_t kd_format(int layout)
-{
-	switch (layout) {
-	case XG_X86_32: return ADDRXLAT_PTE_IA32;
-	case XG_PAE: return ADDRXLAT_PTE_IA32_PAE;
-	case XG_X64_4:
-	case XG_X64_5: return ADDRXLAT_PTE_X86_64;
-	default: return ADDRXLAT_PTE_AARCH64;
-	}
-}
 
 typedef struct tally {
 	unsigned long same_gpa, both_np, both_nodata, both_noncanon, um_checked;
@@ -84,41 +36,22 @@ typedef struct tally {
 static int compare_tree(int layout, uint64_t seed, uint8_t *mem, tally *t)
 {
 	xg g;
-	kd k;
-	addrxlat_cb_t *cb;
-	addrxlat_meth_t meth;
+	xk k;
 	hvs_xlat *x = NULL;
-	unsigned i, f;
+	unsigned i;
 	int ok = 1;
 
 	if (!xg_build(&g, layout, mem, MEM_SIZE, 200, seed))
 		return 0;
-	k.g = &g;
-	k.ctx = addrxlat_ctx_new();
-	if (!k.ctx)
+	if (!xk_init(&k, &g, layout))
 		return 0;
-	cb = addrxlat_ctx_add_cb(k.ctx);
-	cb->priv = &k;
-	cb->get_page = kd_get_page;
-	cb->read_caps = kd_caps;
-	memset(&meth, 0, sizeof meth);
-	meth.kind = ADDRXLAT_PGT;
-	meth.target_as = ADDRXLAT_MACHPHYSADDR;
-	meth.param.pgt.root.addr = g.root;
-	meth.param.pgt.root.as = ADDRXLAT_MACHPHYSADDR;
-	meth.param.pgt.pte_mask = 0;
-	meth.param.pgt.pf.pte_format = kd_format(layout);
-	meth.param.pgt.pf.nfields = (unsigned short)g.nfields;
-	for (f = 0; f < g.nfields; f++)
-		meth.param.pgt.pf.fieldsz[f] = g.fieldsz[f];
 
 	if (hvs_xlat_new(&x, &g.regs, xg_read, &g, 0, NULL) != HVS_OK) {
-		addrxlat_ctx_decref(k.ctx);
+		xk_fini(&k);
 		return 0;
 	}
 	for (i = 0; i < ADDRS_PER_TREE && ok; i++) {
-		uint64_t va = xg_pick(&g), gpa = 0, um = 0;
-		addrxlat_step_t st;
+		uint64_t va = xg_pick(&g), gpa = 0, um = 0, kpa = 0;
 		addrxlat_status ks;
 		hvs_status s;
 
@@ -126,20 +59,9 @@ static int compare_tree(int layout, uint64_t seed, uint8_t *mem, tally *t)
 		 * non-canonical (libaddrxlat rejects those itself). */
 		if ((layout == XG_X64_4 || layout == XG_X64_5) && i % 8 == 7)
 			va = xg_rand(&g);
-		memset(&st, 0, sizeof st);
-		st.ctx = k.ctx;
-		st.sys = NULL;
-		st.meth = &meth;
-		/* libaddrxlat checks x86-64 canonical form itself; other
-		 * formats want the bare translated bits. */
-		st.base.addr = layout == XG_X64_4 || layout == XG_X64_5
-				       ? va
-				       : va & ((UINT64_C(1) << g.vbits) - 1);
-		st.base.as = ADDRXLAT_KVADDR;
-		ks = addrxlat_walk(&st);
-		addrxlat_ctx_clear_err(k.ctx);
+		ks = xk_walk(&k, va, &kpa);
 		s = hvs_xlat_translate(x, va, &gpa, NULL, &um);
-		if (s == HVS_OK && ks == ADDRXLAT_OK && gpa == st.base.addr) {
+		if (s == HVS_OK && ks == ADDRXLAT_OK && gpa == kpa) {
 			t->same_gpa++;
 		} else if (s == HVS_E_NOTPRESENT && ks == ADDRXLAT_ERR_NOTPRESENT) {
 			t->both_np++;
@@ -153,8 +75,7 @@ static int compare_tree(int layout, uint64_t seed, uint8_t *mem, tally *t)
 			printf("    %s seed %" PRIu64 " VA 0x%" PRIx64 ": hvs %d "
 			       "0x%" PRIx64 " (%s), libaddrxlat %d 0x%" PRIx64
 			       "\n", xg_names[layout], seed, va, (int)s, gpa,
-			       hvs_xlat_errmsg(x), (int)ks,
-			       (uint64_t)st.base.addr);
+			       hvs_xlat_errmsg(x), (int)ks, kpa);
 			ok = 0;
 		}
 		/* the unmapped region's last byte is unmapped too (when the
@@ -173,7 +94,7 @@ static int compare_tree(int layout, uint64_t seed, uint8_t *mem, tally *t)
 		}
 	}
 	hvs_xlat_free(x);
-	addrxlat_ctx_decref(k.ctx);
+	xk_fini(&k);
 	free(g.leaves);
 	return ok;
 }
