@@ -97,12 +97,18 @@ static void sink(void *ud, hvs_status kind, uint64_t offset, const char *msg)
  * Children are pushed in reverse so problems come out in tree order,
  * the same order `hvs keys` prints.
  */
-static hvs_status read_values(hvs_store *st, check_ctx *c)
+static hvs_status read_values(hvs_store *st, check_ctx *c, uint64_t file_size)
 {
 	const hvs_key **stack = NULL;
 	size_t sn = 0, scap = 0, i;
 	uint8_t *buf = malloc(1 << 16);
 	char msg[HVS_ERRMSG_MAX + 200];
+	cli_progress pr;
+
+	/* Reading every value of a multi-gigabyte saved state takes seconds:
+	 * show progress on a terminal (the values are nearly all of the
+	 * file, so its size is the total). */
+	cli_progress_start(&pr, "checking values", file_size);
 
 	if (!buf)
 		return HVS_E_NOMEM;
@@ -135,6 +141,7 @@ static hvs_status read_values(hvs_store *st, check_ctx *c)
 			size_t n = (size_t)(size - off < (1 << 16) ? size - off : (1 << 16));
 			s = hvs_key_read(st, k, off, buf, n, NULL);
 			off += n;
+			cli_progress_update(&pr, c->value_bytes + off);
 		}
 		c->value_bytes += off;
 		/* Decode strings as a reader would: the length query converts
@@ -159,10 +166,12 @@ static hvs_status read_values(hvs_store *st, check_ctx *c)
 		}
 	}
 #undef PUSH
+	cli_progress_end(&pr);
 	free((void *)stack);
 	free(buf);
 	return HVS_OK;
 nomem:
+	cli_progress_end(&pr);
 	free((void *)stack);
 	free(buf);
 	return HVS_E_NOMEM;
@@ -233,7 +242,7 @@ int cmd_check(int argc, char **argv)
 	s = hvs_store_open_file(&st, file, &oo);
 	if (s == HVS_OK) {
 		hvs_store_get_info(st, &info);
-		s = read_values(st, &c);
+		s = read_values(st, &c, info.file_size);
 	}
 	if (c.nomem)
 		s = HVS_E_NOMEM;

@@ -64,6 +64,7 @@ int cmd_read(int argc, char **argv)
 	FILE *of = NULL;
 	uint8_t *buf = NULL;
 	char msg[HVS_ERRMSG_MAX] = "";
+	cli_progress pr = { NULL, 0, 0, 0 };
 
 	cli_vpopts_init(&vo);
 	cli_opt_init(&st, "read", argc, argv);
@@ -138,6 +139,10 @@ int cmd_read(int argc, char **argv)
 		rc = CLI_EXIT_OTHER;
 		goto done;
 	}
+	/* Extracting gigabytes to a file takes a while: progress on a terminal. */
+	cli_progress_start(&pr, "reading", out ? len : 0);
+	if (!out)
+		pr.active = 0;
 	while (total < len) {
 		size_t n = out ? (size_t)(len - total < CHUNK ? len - total : CHUNK)
 			       : (size_t)len, got = 0;
@@ -152,11 +157,13 @@ int cmd_read(int argc, char **argv)
 			goto done;
 		}
 		total += got;
+		cli_progress_update(&pr, total);
 		if (s != HVS_OK) {
 			snprintf(msg, sizeof msg, "%s", hvs_image_errmsg(img));
 			break;
 		}
 	}
+	cli_progress_end(&pr);
 	if (json) {
 		cli_json j;
 		json_init(&j, stdout);
@@ -202,6 +209,7 @@ int cmd_read(int argc, char **argv)
 		rc = cli_exit_code(s);
 	}
 done:
+	cli_progress_end(&pr);
 	if (of && fclose(of) != 0 && rc == CLI_EXIT_OK) {
 		cli_error("%s: %s", out, strerror(errno));
 		rc = CLI_EXIT_IO;
