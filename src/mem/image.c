@@ -4,6 +4,15 @@
  * guest-physical range map, reads that split at range boundaries, the
  * per-VP / per-VTL register store, and the raw-image backend.
  * Format-specific parsing lives in the backends (src/mem/backends.def).
+ *
+ * Model (docs/api.md, include/hvs/image.h): every input is reduced to
+ * (1) a sorted list of guest-physical ranges, each mapped onto an offset
+ * in the "raw saved memory" (the SDK's GuestPhysicalAddressToRawSaved-
+ * MemoryOffset space: saved bytes in saved order, gaps excluded), read
+ * through one backend callback, and (2) register sets per VP and VTL,
+ * filled once at open.  Nothing here knows a file format, so an ELF core,
+ * a raw image and a .vmrs answer the same questions the same way, and the
+ * translation glue (src/xlat/image_xlat.c) serves them all.
  */
 #include <stdlib.h>
 #include <errno.h>
@@ -41,6 +50,11 @@ const char *hvs_image_format_name(hvs_image_format f)
 
 /* ------------------------------------------------------ building helpers */
 
+/*
+ * Ranges and their file offsets live in two parallel arrays: the public
+ * hvs_mem_range array is handed out as is (hvs_image_ranges), and the
+ * file offset is an implementation detail of extent backends only.
+ */
 hvs_status hvs__image_add_range(hvs_image *img, uint64_t gpa, uint64_t size,
 				uint64_t raw_offset, uint64_t file_offset)
 {
@@ -64,6 +78,12 @@ hvs_status hvs__image_add_range(hvs_image *img, uint64_t gpa, uint64_t size,
 	return HVS_OK;
 }
 
+/*
+ * VPs are kept in saved order; callers address them by that position and
+ * the saved (hardware) index is only reported.  4096 is above any
+ * partition Hyper-V creates (2048 VPs on current hosts) and bounds what a
+ * damaged VP_INDICES or marker stream can make us allocate.
+ */
 hvs_status hvs__image_add_vp(hvs_image *img, uint32_t index, uint32_t *pos)
 {
 	size_t cap = img->cap_vps;
@@ -85,6 +105,10 @@ hvs_status hvs__image_add_vp(hvs_image *img, uint32_t index, uint32_t *pos)
 	return HVS_OK;
 }
 
+/*
+ * A register set is allocated only for a VTL that has state (about 2.8
+ * KiB each), so the VTL mask of a VP is exactly the sets it owns.
+ */
 hvs__regset *hvs__image_regset(hvs_image *img, uint32_t vp, uint32_t vtl,
 			       int create)
 {
@@ -254,7 +278,14 @@ static int cmp_range(const void *a, const void *b)
 	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
-/* Sort the ranges (keeping range_file in step) and reject overlaps. */
+/*
+ * Sort the ranges (keeping range_file in step) and reject overlaps.  This
+ * runs after every backend, so no backend can hand the read path an
+ * unsorted, overlapping or wrapping map: find_gpa()'s binary search and
+ * the raw-size check below rely on it.  A backend that knows the raw size
+ * (a .vmrs counts whole 1 MiB RAM blocks, padding included) sets it first;
+ * otherwise it is the end of the highest range.
+ */
 static hvs_status finish_ranges(hvs_image *img)
 {
 	size_t i;
@@ -302,6 +333,13 @@ static hvs_status finish_ranges(hvs_image *img)
 	return HVS_OK;
 }
 
+/*
+ * Open: allocate the handle first so every later failure has a message
+ * buffer, probe the first bytes (or take the forced format), let the
+ * backend fill the image, validate the range map, and derive each VP's
+ * architecture.  On failure the message is copied to the caller's errbuf
+ * and the half-built image is closed: nothing leaks, nothing is returned.
+ */
 static hvs_status open_common(hvs_image **out, const hvs_source *src,
 			      const char *path, const hvs_image_opts *o)
 {
@@ -507,6 +545,13 @@ hvs_status hvs_image_gpa_to_raw(const hvs_image *img, uint64_t gpa, uint64_t *ra
 	return HVS_OK;
 }
 
+/*
+ * Reads are split at range boundaries and stop at the first byte no range
+ * covers, with *done counting the bytes before it (kdump_read's partial
+ * progress): a caller reading across an MMIO hole learns exactly where
+ * saved memory ends, instead of getting zeros that were never saved.
+ * Raw-space reads are one span of [0, raw_size) and the backend walks it.
+ */
 hvs_status hvs_image_read(hvs_image *img, hvs_space space, uint64_t addr,
 			  void *buf, size_t len, size_t *done)
 {
@@ -608,7 +653,13 @@ hvs_status hvs_image_vp_info(const hvs_image *img, uint32_t vp, hvs_vp_info *out
 	return HVS_OK;
 }
 
-/* Resolve (vp, vtl) to a register set; sets the message on failure. */
+/*
+ * Resolve (vp, vtl) to a register set; sets the message on failure.
+ * HVS_VTL_ACTIVE means the VP's active VTL (the saved one, or the one
+ * forced with hvs_image_set_active_vtl, like ForceActiveVirtualTrustLevel),
+ * and in nested host mode the nested host's state stands in for it
+ * (ForceNestedHostMode, api.md 2.4).
+ */
 static hvs_status lookup_regset(hvs_image *img, uint32_t vp, int vtl,
 				const hvs__regset **out)
 {
@@ -662,6 +713,12 @@ hvs_status hvs_image_get_reg(hvs_image *img, uint32_t vp, int vtl, hvs_reg reg,
 	return HVS_OK;
 }
 
+/*
+ * Overrides go into the same register store as saved values (issue 4: an
+ * input without paging registers, or a what-if CR3).  The architecture is
+ * derived again because a new EFER or CS can change it; the translation
+ * glue notices the change through reg_gen.
+ */
 hvs_status hvs_image_set_reg(hvs_image *img, uint32_t vp, int vtl, hvs_reg reg,
 			     const hvs_regval *val)
 {
@@ -743,6 +800,12 @@ hvs_status hvs_image_set_nested_host_mode(hvs_image *img, uint32_t vp, int host,
 	return HVS_OK;
 }
 
+/*
+ * The architecture a VP was running in is a property of its saved mode,
+ * not a file field (format.md 5.4): the SDK's DLL reports x86 for a VM
+ * saved in its BIOS.  The partition says ARM64; otherwise the registers
+ * decide, from the strongest evidence down.
+ */
 hvs_arch hvs__image_detect_arch(const hvs_image *img, uint32_t vp)
 {
 	const hvs__vp *v = &img->vps[vp];

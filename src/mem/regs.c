@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Register names and kinds, generated from HVS_REG_LIST (include/hvs/regs.h). */
+/*
+ * Register names and kinds, generated from HVS_REG_LIST (include/hvs/regs.h).
+ * One table indexed by id; the SDK's sentinel ids (66, 158) have no entry
+ * and so are "not a register" everywhere.  Names are the lower-case
+ * architectural ones the CLI prints and accepts; the aliases let users
+ * type the names QEMU and debuggers print (eip, pstate, ttbr1, ...).
+ */
 #include <ctype.h>
 #include <string.h>
 

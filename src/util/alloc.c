@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Allocator indirection: the caller's hvs_allocator or the C library. */
+/*
+ * Allocator indirection: the caller's hvs_allocator or the C library.
+ * Every size computation is overflow-checked here, so a count read from a
+ * file can never wrap into a small allocation followed by a large write.
+ * The test suite's failing allocator (tests/unit/testlib.c) plugs in here
+ * to fail the Nth allocation of an operation (SQLite-style OOM tests).
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +81,8 @@ hvs_status hvs__grow(const hvs__alloc *a, void **ptr, size_t *cap, size_t need,
 
 	if (need <= *cap)
 		return HVS_OK;
+	/* Doubling keeps appends amortised O(1); the caps on counts that
+	 * parsers apply before growing keep the doubling bounded. */
 	ncap = *cap ? *cap : 8;
 	while (ncap < need) {
 		if (hvs__mul_size(ncap, 2, &ncap))

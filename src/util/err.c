@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Status strings, version, and the per-handle error message. */
+/*
+ * Status strings, version, and the per-handle error message.  Messages are
+ * formatted into a fixed buffer on the handle (no allocation, so even
+ * HVS_E_NOMEM can carry a message) and truncated rather than failing.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

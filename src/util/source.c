@@ -2,6 +2,13 @@
 /*
  * Input sources: positional reads from a file (pread on POSIX, seek+read
  * on Windows) or from a caller's memory buffer.
+ *
+ * Positional reads, not a shared file position: one source can back
+ * several handles used from different threads (docs/threading.md), and a
+ * parser never depends on where a previous read left off.  The file is
+ * not memory-mapped: a file truncated by another process while mapped
+ * would kill the reader with SIGBUS, and the library must never crash on
+ * what happens to its input.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,6 +55,8 @@ static hvs_status file_read_at(void *ud, uint64_t off, void *buf, size_t len,
 		return ferror(fs->f) ? HVS_E_IO : HVS_E_NODATA;
 	return HVS_OK;
 #else
+	/* pread may return fewer bytes than asked (signals, huge requests):
+	 * loop until done, EOF (a short read, HVS_E_NODATA) or an error. */
 	while (got < len) {
 		/* pread takes off_t; cap each call so it never overflows. */
 		size_t chunk = len - got;
@@ -123,6 +132,8 @@ hvs_status hvs_source_open_file(hvs_source *out, const char *path)
 			errno = e;
 			return HVS_E_IO;
 		}
+		/* Only regular files: a directory or a FIFO has no size to
+		 * bounds-check offsets against. */
 		if (fstat(fs->fd, &stbuf) != 0 || !S_ISREG(stbuf.st_mode)) {
 			e = S_ISDIR(stbuf.st_mode) ? EISDIR : errno;
 			close(fs->fd);

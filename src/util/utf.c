@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* UTF-16LE <-> UTF-8 (RFC 3629, RFC 2781). */
+/*
+ * UTF-16LE <-> UTF-8 (RFC 3629, RFC 2781).  HyperVStorage stores key names
+ * (format 1.0) and string values as UTF-16LE; the API speaks UTF-8.  The
+ * decoder never fails: file bytes are untrusted, and a lone surrogate
+ * becomes U+FFFD rather than an error or invalid UTF-8.  The encoder (for
+ * the writer, whose input is the caller's) rejects invalid UTF-8, overlong
+ * forms and encoded surrogates instead of writing what a reader would
+ * decode differently.
+ */
 #include "util/utf.h"
 #include "util/bytes.h"
 
