@@ -9,28 +9,7 @@
 #include "test.h"
 
 #define MEM_SIZE 0x80000u
-
-typedef struct mem {
-	uint8_t b[MEM_SIZE];
-	uint64_t last_gpa; /* address of the last read request */
-} mem;
-
-static hvs_status mem_read(void *ud, uint64_t gpa, void *buf, size_t len)
-{
-	mem *m = ud;
-	m->last_gpa = gpa;
-	if (gpa >= MEM_SIZE || len > MEM_SIZE - gpa)
-		return HVS_E_NODATA;
-	memcpy(buf, m->b + gpa, len);
-	return HVS_OK;
-}
-
-static void put64(mem *m, uint64_t gpa, uint64_t v)
-{
-	unsigned i;
-	for (i = 0; i < 8; i++)
-		m->b[gpa + i] = (uint8_t)(v >> (8 * i));
-}
+#include "xlat_cases.h"
 
 static mem M;
 
@@ -58,40 +37,6 @@ static mem M;
 #define IPS(n)   ((uint64_t)(n) << 32)
 #define TBI0     (UINT64_C(1) << 37)
 #define TBI1     (UINT64_C(1) << 38)
-
-typedef struct xcase {
-	uint64_t gva;
-	hvs_status want;
-	uint64_t gpa;       /* OK: GPA; NOTPRESENT: unmapped size */
-	uint64_t size;
-	hvs_xlat_fault_kind fault;
-	int level;
-} xcase;
-
-static int run_cases(hvs_xlat *x, const xcase *c, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++) {
-		uint64_t gpa = 0, ps = 0, um = 0;
-		hvs_status s = hvs_xlat_translate(x, c[i].gva, &gpa, &ps, &um);
-		const hvs_xlat_fault *f = hvs_xlat_last_fault(x);
-		int bad = s != c[i].want;
-		if (!bad && s == HVS_OK)
-			bad = gpa != c[i].gpa || ps != c[i].size;
-		if (!bad && s == HVS_E_NOTPRESENT)
-			bad = um != c[i].gpa || f->kind != c[i].fault ||
-			      f->level != c[i].level;
-		if (bad) {
-			printf("    case %zu VA 0x%" PRIx64 ": status %d gpa/um "
-			       "0x%" PRIx64 "/0x%" PRIx64 " size 0x%" PRIx64
-			       " fault %d level %d (%s)\n", i, c[i].gva, (int)s,
-			       gpa, um, ps, (int)f->kind, f->level,
-			       hvs_xlat_errmsg(x));
-			return 0;
-		}
-	}
-	return 1;
-}
 
 #define NP HVS_E_NOTPRESENT
 #define F_NP HVS_XLAT_FAULT_NOT_PRESENT
