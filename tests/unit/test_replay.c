@@ -324,8 +324,9 @@ static void test_replay__corrupt(void)
 				  UINT64_MAX);
 			want = "overlaps the log area";
 			break;
-		case 3: /* destination just past the end of the file */
-			set_entry(p.old, 1, p.len - 35, UINT64_MAX, UINT64_MAX);
+		case 3: /* destination just past the end of the file plus the
+			         * log size (0x4000), the most a replay may grow it */
+			set_entry(p.old, 1, p.len + 0x4000 - 35, UINT64_MAX, UINT64_MAX);
 			want = "beyond the end of the file";
 			break;
 		case 4: /* data inside the log's header block */
@@ -368,6 +369,86 @@ static void test_replay__corrupt(void)
 		if (test__failed)
 			return;
 	}
+}
+
+/*
+ * A real Hyper-V file with nothing pending: test.VMRS ends at 0xB024,
+ * inside its log area 0x8000..0xC000 (format.md 10).  Apply is a no-op:
+ * HVS_OK, nothing applied, the file byte for byte as it was.
+ */
+static void test_replay__real_clean_file(void)
+{
+	const char *src = test_shared_path("samples/test.VMRS");
+	const char *path = test_tmp_path("replay_real.vmrs");
+	uint8_t *f, *after;
+	size_t n, n2;
+	uint32_t applied = 99;
+	char err[HVS_ERRMSG_MAX] = "";
+	hvs_open_opts o;
+
+	if (!src)
+		SKIP("../shared/samples/test.VMRS is absent");
+	f = test_read_file(src, &n);
+	CHECK(f != NULL);
+	CHECK_EQ(n, 45092);
+	CHECK(test_write_file(path, f, n) == 0);
+	memset(&o, 0, sizeof o);
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	CHECK_OK(hvs_store_apply_replay_log(path, &o, &applied));
+	CHECK_EQ(applied, 0);
+	after = test_read_file(path, &n2);
+	CHECK(after != NULL);
+	CHECK_EQ(n2, n);
+	CHECK_MEM(after, f, n);
+	free(after);
+	free(f);
+}
+
+/*
+ * An entry whose destination runs past the end of the file, by less than
+ * the log size: the reader accepts it (its view grows) and apply accepts
+ * it too (the file grows, the logged bytes land at the destination, the
+ * bytes between the old end and it are zeros): the two follow one rule.
+ */
+static void test_replay__extends_file(void)
+{
+	const char *path = test_tmp_path("replay_grow.vmrs");
+	pending p;
+	uint8_t *e1, *after, logged[64];
+	uint64_t loff, dest;
+	uint32_t size, applied = 0;
+	size_t n2, got = 0;
+	hvs_source src;
+	hvs_store *st = NULL;
+
+	CHECK(make_pending(&p) == 0);
+	e1 = p.old + HVS_WRITER_LOG_OFFSET + HVS_LOG_HEADER_SIZE + HVS_LOGE_SIZE;
+	size = hvs__le32(e1 + HVS_LOGE_OFF_SIZE);
+	loff = hvs__le64(e1 + HVS_LOGE_OFF_LOGOFF);
+	CHECK(size > 16 && size <= sizeof logged);
+	memcpy(logged, p.old + HVS_WRITER_LOG_OFFSET + loff, size);
+	/* Entry 1 now ends 0x100 bytes past the end of the file. */
+	dest = p.len + 0x100 - size;
+	set_entry(p.old, 1, dest, UINT64_MAX, UINT64_MAX);
+	CHECK(test_write_file(path, p.old, p.len) == 0);
+	/* The reader's view: replayed in memory, the file untouched. */
+	CHECK_OK(hvs_source_from_memory(&src, p.old, p.len));
+	CHECK_OK(hvs_store_open(&st, &src, NULL));
+	hvs_store_close(st);
+	hvs_source_close(&src);
+	/* Apply: the file grows to hold the entry. */
+	CHECK_OK(hvs_store_apply_replay_log(path, NULL, &applied));
+	CHECK_EQ(applied, 2);
+	after = test_read_file(path, &n2);
+	CHECK(after != NULL);
+	CHECK_EQ(n2, dest + size);
+	CHECK_MEM(after + dest, logged, size);
+	/* Bytes between the old end and the destination read as zeros. */
+	for (got = p.len; got < dest; got++)
+		CHECK_EQ(after[got], 0);
+	free(after);
+	free_pending(&p);
 }
 
 /*
@@ -580,6 +661,7 @@ static void test_replay__oom(void)
 }
 
 TEST_MAIN(TEST(test_replay__apply), TEST(test_replay__clean_untouched),
+	  TEST(test_replay__real_clean_file), TEST(test_replay__extends_file),
 	  TEST(test_replay__interrupt), TEST(test_replay__corrupt),
 	  TEST(test_replay__random_damage), TEST(test_replay__errors),
 	  TEST(test_replay__locked),
