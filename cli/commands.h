@@ -10,6 +10,5 @@ int cmd_mem(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_xlat(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
-/* Open an image for info/regs/mem/read (cmd_info.c): prints the error and
- * returns the exit code, CLI_EXIT_OK on success.  @vsv may be NULL. */
+int cmd_apply_log(int argc, char **argv);
 #endif

@@ -102,9 +102,18 @@ if(TARGET hvs-gen)
   hvs_add_golden(NAME read_sample_gva_partial EXPECT read_sample_gva_partial.expect
     EXIT 5 FIXTURE sample_x64
     ARGS read --gva 0xfffff80000001ff0 --vp 0 --len 0x20 ${HVS_SAMPLE})
+  # apply-log on a file with nothing pending: a no-op, exit 0, and the
+  # file is not written (the other sample goldens still see it unchanged).
+  hvs_add_golden(NAME apply_log_sample_json EXPECT apply_log_sample.json.expect
+    FIXTURE sample_x64 ARGS apply-log --json ${HVS_SAMPLE})
   # Through the 2 MiB page of VP 1: GVA 0xfffff80000212345 -> GPA 0x212345;
   # bytes 5..7 of word 0x212340 (5a 5a 5a) then 12 79 7b 5a 5a of 0x212348.
   hvs_add_golden(NAME read_sample_gva_json EXPECT read_sample_gva.json.expect
     FIXTURE sample_x64
     ARGS read --json --gva 0xfffff80000212345 --vp 1 --len 8 ${HVS_SAMPLE})
 endif()
+
+# apply-log on a file that is not a container (a text file of the source
+# tree): nothing written, exit 3 ("not this format"); stdout stays empty.
+hvs_add_golden(NAME apply_log_not_container EXPECT empty.expect EXIT 3
+  ARGS apply-log ${PROJECT_SOURCE_DIR}/tests/data/sample-x64.spec)
