@@ -403,8 +403,9 @@ static hvs_status open_common(hvs_image **out, const hvs_source *src,
 		if (!be) {
 			img->reason = HVS_REASON_NOT_RECOGNISED;
 			s = hvs__err_set(&img->err, HVS_E_UNSUPPORTED,
-					 "not a recognised format (first bytes %02x %02x %02x %02x; "
+					 "%s: not a recognised format (first bytes %02x %02x %02x %02x; "
 					 "a raw memory image must be opened as raw)",
+					 path ? path : "input",
 					 n > 0 ? head[0] : 0, n > 1 ? head[1] : 0,
 					 n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
 			goto fail;

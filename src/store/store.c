@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -832,7 +833,9 @@ hvs_status hvs_store_open_file(hvs_store **out, const char *path,
 	s = hvs_source_open_file(&src, path);
 	if (s != HVS_OK) {
 		if (opts && opts->errbuf && opts->errbuf_size)
-			snprintf(opts->errbuf, opts->errbuf_size, "%s: cannot open", path);
+			/* The caller names the file; say why it cannot be opened. */
+			snprintf(opts->errbuf, opts->errbuf_size, "cannot open: %s",
+				 s == HVS_E_IO ? strerror(errno) : hvs_strerror(s));
 		return s;
 	}
 	s = open_common(out, &src, opts, 1);
