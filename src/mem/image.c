@@ -360,6 +360,10 @@ static hvs_status open_common(hvs_image **out, const hvs_source *src,
 		return HVS_E_NOMEM;
 	}
 	img->alloc = al;
+	if (bo) {
+		img->problem = bo->problem;
+		img->problem_ud = bo->problem_ud;
+	}
 	img->cache_blocks = (o && o->cache_blocks) ? o->cache_blocks
 						    : HVS_IMAGE_DEFAULT_CACHE_BLOCKS;
 	img->part.vendor = UINT32_MAX;

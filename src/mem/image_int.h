@@ -77,6 +77,10 @@ struct hvs_image {
 
 	uint64_t cache_blocks;
 	hvs_open_reason reason; /* set by backends when open fails */
+	/* The caller's problem sink (hvs_open_opts.problem), for backends to
+	 * report what they step over; NULL when none. */
+	void (*problem)(void *ud, hvs_status kind, uint64_t offset, const char *msg);
+	void *problem_ud;
 	hvs_store *store;       /* vmrs / vsv container, owned by the backend */
 
 	/*

@@ -787,6 +787,66 @@ static void test_savedstate__vm_v4(void)
 	CHECK(strstr(err, "RamMemoryBlock0: 48 bytes, expected 40") != NULL);
 }
 
+static void count_problem(void *ud, hvs_status kind, uint64_t offset, const char *msg)
+{
+	(void)kind;
+	(void)offset;
+	if (strstr(msg, "VP_VIRTUAL_MSRS") && strstr(msg, "not decoded"))
+		(*(int *)ud)++;
+}
+
+/*
+ * A VP_VIRTUAL_MSRS chunk shorter than the (low-confidence, format.md 5.3
+ * [L]) 96-byte layout: the saved state still opens, the chunk is listed
+ * undecoded, its registers read as not saved, the registers of the other
+ * chunks are there, and the problem sink hears about it.
+ */
+static void test_savedstate__short_low_confidence_chunk(void)
+{
+	uint8_t ps[512];
+	size_t n = mini_ps(ps, sizeof ps), i;
+	const char *p = test_tmp_path("ss_short_vmsr.vmrs");
+	char err[HVS_ERRMSG_MAX] = "";
+	hvs_image_opts o;
+	hvs_image *img = NULL;
+	hvs_regval v;
+	int problems = 0, listed = 0;
+
+	/* Insert a 40-byte VP_VIRTUAL_MSRS chunk before the EPILOG (n - 16). */
+	memmove(ps + n - 16 + 56, ps + n - 16, 16);
+	memset(ps + n - 16, 0, 56);
+	hvs__put_le32(ps + n - 16, HVS_CH_VP_VIRTUAL_MSRS);
+	hvs__put_le32(ps + n - 16 + 4, 40);
+	hvs__put_le64(ps + n - 16 + 0x18, 0xfffff80000abc000ull);
+	n += 56;
+	hvs__put_le64(ps + 16, n);
+	CHECK_OK(build(p, ps, n, &one_mb, 1, 1, 0, 1));
+	memset(&o, 0, sizeof o);
+	o.base.errbuf = err;
+	o.base.errbuf_size = sizeof err;
+	o.base.problem = count_problem;
+	o.base.problem_ud = &problems;
+	CHECK_OK(hvs_image_open(&img, p, &o));
+	CHECK_EQ(problems, 1);
+	CHECK_OK(hvs_image_get_reg(img, 0, 0, HVS_REG_X64_RCX, &v));
+	CHECK_EQ(v.lo, 0x1234);
+	CHECK_STATUS(hvs_image_get_reg(img, 0, 0, HVS_REG_X64_KERNEL_GS_BASE, &v),
+		     HVS_E_NOTFOUND);
+	for (i = 0; i < hvs_image_chunk_count(img); i++) {
+		const hvs_state_chunk *c = hvs_image_chunk(img, i);
+		if (c->id == HVS_CH_VP_VIRTUAL_MSRS) {
+			CHECK_EQ(c->size, 40);
+			CHECK_EQ(c->decoded, 0);
+			listed++;
+		}
+	}
+	CHECK_EQ(listed, 1);
+	hvs_image_close(img);
+	/* Without a sink the open succeeds all the same. */
+	CHECK_OK(open_img(&img, p, err, sizeof err));
+	hvs_image_close(img);
+}
+
 /*
  * The first header copy torn (signature gone): the file is still found to
  * be a saved state through copy 1 at 0x1000, and opens (format.md 2.2).
@@ -876,4 +936,5 @@ TEST_MAIN(TEST(test_savedstate__x64_raw), TEST(test_savedstate__x64_xpress),
 	  TEST(test_savedstate__open_errors), TEST(test_savedstate__partition_errors),
 	  TEST(test_savedstate__sparse_blocks), TEST(test_savedstate__damaged_page), TEST(test_savedstate__layout_v5), TEST(test_savedstate__vm_v4),
 	  TEST(test_savedstate__encrypted_container), TEST(test_savedstate__header0_damaged),
+	  TEST(test_savedstate__short_low_confidence_chunk),
 	  TEST(test_savedstate__oom))
