@@ -87,15 +87,22 @@ static const char *os_name(const os_id *o)
 	return "unknown";
 }
 
+/* Ranges the text form of `hvs info` prints before summarising. */
+#define INFO_MAX_RANGES 16u
+
 /* Where the GPA layout of the image came from (said for legacy .bin). */
 static const char *layout_source(hvs_image *img)
 {
 	hvs_store *st = hvs_image_store(img);
 	const hvs_key *root, *k;
 	size_t i, n;
-	if (hvs_image_get_format(img) != HVS_FORMAT_BIN)
-		return hvs_image_get_format(img) == HVS_FORMAT_VMRS ? "RamMemoryBlock descriptors"
-								    : "file";
+	switch (hvs_image_get_format(img)) {
+	case HVS_FORMAT_VMRS: return "RamMemoryBlock descriptors";
+	case HVS_FORMAT_ELF: return "ELF PT_LOAD segments (p_paddr)";
+	case HVS_FORMAT_RAW: return "raw image layout (--layout, or the whole file at GPA 0)";
+	case HVS_FORMAT_BIN: break;
+	case HVS_FORMAT_UNKNOWN: return "unknown";
+	}
 	if (!st)
 		return "identity: RAM block n at GPA n MiB (no .vsv: assumed, not read)";
 	root = hvs_store_root(st);
@@ -247,13 +254,22 @@ static void print_text(hvs_image *img, const char *path)
 	}
 	for (i = 0; i < nr; i++)
 		bytes += r[i].size;
-	printf("memory:        %zu range%s, %" PRIu64 " pages (%" PRIu64 " MiB)\n", nr,
-	       nr == 1 ? "" : "s", bytes / 4096, bytes >> 20);
+	/* Sizes below 1 MiB in KiB, so a pruned core does not read "0 MiB". */
+	if (bytes >= (1u << 20) || bytes == 0)
+		printf("memory:        %zu range%s, %" PRIu64 " pages (%" PRIu64 " MiB)\n", nr,
+		       nr == 1 ? "" : "s", bytes / 4096, bytes >> 20);
+	else
+		printf("memory:        %zu range%s, %" PRIu64 " pages (%" PRIu64 " KiB)\n", nr,
+		       nr == 1 ? "" : "s", bytes / 4096, bytes >> 10);
 	printf("raw saved:     %" PRIu64 " bytes\n", hvs_image_raw_size(img));
 	printf("layout:        %s\n", layout_source(img));
-	for (i = 0; i < nr; i++)
+	/* A sparse core can have hundreds of ranges: the summary shows the
+	 * first ones; `hvs mem` (and --json here) lists them all. */
+	for (i = 0; i < nr && i < INFO_MAX_RANGES; i++)
 		printf("  [0x%016" PRIx64 ", 0x%016" PRIx64 ")  %" PRIu64 " pages at raw 0x%" PRIx64
 		       "\n", r[i].gpa, r[i].gpa + r[i].size, r[i].size / 4096, r[i].raw_offset);
+	if (nr > INFO_MAX_RANGES)
+		printf("  ... %zu more ranges (hvs mem lists them all)\n", nr - INFO_MAX_RANGES);
 	nsum = summarize_chunks(img, &cs, &ndec);
 	if (hvs_image_chunk_count(img)) {
 		printf("state chunks:  %zu (%zu decoded)\n", hvs_image_chunk_count(img), ndec);
