@@ -286,6 +286,82 @@ HVS_API hvs_status hvs_store_writer_finish(hvs_store_writer *w);
  */
 HVS_API void hvs_store_writer_close(hvs_store_writer *w);
 
+/* ---------------------------------------------------- structure dump -- */
+
+/**
+ * One on-disk structure reported by hvs_store_dump(), before its fields.
+ * Every pointer is borrowed for the duration of the callback only.
+ */
+typedef struct hvs_dump_struct {
+	/** "file header", "replay log", "replay log entry", "object table",
+	 *  "object table entry", "key table" or "key entry". */
+	const char *kind;
+	uint64_t offset;     /**< file offset of the structure */
+	uint64_t size;       /**< bytes it spans (as its pointer or header says) */
+	int64_t index;       /**< header copy, log slot, table number, slot in
+	                          its object table, TableIndex, entry number */
+	int valid;           /**< 1: signature, checksums and bounds are right */
+	const char *state;   /**< "current", "pending", "stale", an object or
+	                          entry type name, ...; NULL when none applies */
+	const char *problem; /**< what is wrong when !valid (else NULL) */
+} hvs_dump_struct;
+
+/** Checksum verdict of a field (hvs_dump_field.check). */
+typedef enum hvs_dump_check {
+	HVS_DUMP_CHECK_NONE = 0, /**< not a checksum field */
+	HVS_DUMP_CHECK_OK = 1,   /**< stored value equals the computed one */
+	HVS_DUMP_CHECK_BAD = 2,  /**< mismatch: see hvs_dump_field.computed */
+	HVS_DUMP_CHECK_UNKNOWN = 3 /**< could not be computed (data missing) */
+} hvs_dump_check;
+
+/** One decoded field of the last structure begun.  Borrowed pointers. */
+typedef struct hvs_dump_field {
+	const char *name;     /**< field name as in docs/format/storage.md */
+	uint64_t offset;      /**< offset relative to the structure */
+	uint32_t size;        /**< bytes on disk (1, 2, 4 or 8) */
+	uint64_t value;       /**< the stored value, zero-extended */
+	hvs_dump_check check; /**< for checksum fields: the verdict */
+	uint64_t computed;    /**< the computed checksum when check is OK/BAD */
+	const char *note;     /**< decoded meaning (type name, key name, ...)
+	                           or NULL */
+} hvs_dump_field;
+
+/** Callbacks of hvs_store_dump(); @c field may be NULL. */
+typedef struct hvs_dump_ops {
+	void (*begin)(void *ud, const hvs_dump_struct *s);
+	void (*field)(void *ud, const hvs_dump_field *f);
+	void *ud;
+} hvs_dump_ops;
+
+/** hvs_store_dump() flag: also report every key-table entry header. */
+#define HVS_DUMP_KEY_ENTRIES 0x1u
+
+/**
+ * Walk the on-disk structures of a container and report each one with
+ * every decoded field, independently of the key tree: both file header
+ * copies, the replay log header and every non-zero entry slot up to
+ * MaximumNumberOfEntries (stale ones included), every object table of the
+ * chain with its non-empty entries, every key table header, and with
+ * HVS_DUMP_KEY_ENTRIES every key entry header.  For `hvs dump-structures`.
+ *
+ * This is a diagnostic walk of the bytes on disk: a pending replay log is
+ * shown, not applied.  Damage is reported on the structure (valid = 0,
+ * problem) and the walk goes on wherever a later structure can still be
+ * located; nothing is trusted without a bounds check.
+ *
+ * @param src    the container; borrowed, not closed.
+ * @param opts   allocator and errbuf are used (NULL: defaults).
+ * @param flags  HVS_DUMP_* flags.
+ * @param ops    callbacks, called in file-structure order.
+ * @return HVS_OK (everything valid); HVS_E_CORRUPT when some structure
+ *         other than a stale log entry is damaged (the walk still ran to
+ *         the end); HVS_E_UNSUPPORTED when neither header copy has the
+ *         signature (both are still reported); HVS_E_IO; HVS_E_NOMEM;
+ *         HVS_E_INVALID for a NULL argument.
+ */
+HVS_API hvs_status hvs_store_dump(const hvs_source *src, const hvs_open_opts *opts,
+				  uint32_t flags, const hvs_dump_ops *ops);
+
 #ifdef __cplusplus
 }
 #endif

@@ -176,4 +176,15 @@ typedef struct hvs__logentry {
 
 void hvs__store_parse_logentry(hvs__logentry *out, const uint8_t p[HVS_LOGE_SIZE]);
 
+/* What hvs__store_value_len() found (store_keys.c). */
+typedef enum hvs__vlen {
+	HVS__VLEN_OK,
+	HVS__VLEN_NO_LENGTH,   /* a string/array length field does not fit */
+	HVS__VLEN_TOO_LONG,    /* the stated length runs past the entry */
+	HVS__VLEN_UNKNOWN_TYPE,/* no known value layout */
+	HVS__VLEN_NO_ROOM      /* the value (or file-object pointer) does not fit */
+} hvs__vlen;
+hvs__vlen hvs__store_value_len(uint8_t type, uint8_t flags, const uint8_t *v, uint32_t avail,
+			       uint32_t *mlen, uint64_t *vsize);
+
 #endif

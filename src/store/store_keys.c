@@ -93,6 +93,55 @@ typedef struct tctx {
  * (format.md 2.6) and append it to st->keys.  A damaged entry is reported
  * and skipped; the caller goes on with the next one.
  */
+/*
+ * The value bytes an entry's checksum covers (format.md 2.6: the
+ * "meaningful" size, slack excluded), for value bytes @v with @avail bytes
+ * left in the entry.  One rule for the parser below and for
+ * hvs_store_dump (dump.c).  Sets *mlen and, for inline strings and arrays,
+ * *vsize (the payload length; left alone otherwise) and returns
+ * HVS__VLEN_OK, or says what does not fit.
+ */
+hvs__vlen hvs__store_value_len(uint8_t type, uint8_t flags, const uint8_t *v, uint32_t avail,
+			       uint32_t *mlen, uint64_t *vsize)
+{
+	uint32_t m;
+
+	if (flags & HVS_KE_FLAG_FILE_OBJECT) {
+		/* FileObjectData {u32 size; u64 offset} replaces the value (2.6/2.7). */
+		m = HVS_KE_FILE_OBJECT_REF_SIZE;
+		*mlen = m;
+		return m > avail ? HVS__VLEN_NO_ROOM : HVS__VLEN_OK;
+	}
+	switch (type) {
+	case HVS_KE_INT:
+	case HVS_KE_UINT:
+	case HVS_KE_DOUBLE:
+		m = 8;
+		break;
+	case HVS_KE_BOOL:
+		m = 4;
+		break;
+	case HVS_KE_NODE:
+		m = HVS_KE_NODE_VALUE_SIZE;
+		break;
+	case HVS_KE_STRING:
+	case HVS_KE_ARRAY:
+		/* u32 byte length, then the bytes. */
+		if (avail < 4)
+			return HVS__VLEN_NO_LENGTH;
+		if (hvs__le32(v) > avail - 4)
+			return HVS__VLEN_TOO_LONG;
+		if (vsize)
+			*vsize = hvs__le32(v);
+		m = 4 + hvs__le32(v);
+		break;
+	default:
+		return HVS__VLEN_UNKNOWN_TYPE;
+	}
+	*mlen = m;
+	return m > avail ? HVS__VLEN_NO_ROOM : HVS__VLEN_OK;
+}
+
 static hvs_status parse_entry(hvs_store *st, const tctx *c, uint32_t off, uint32_t sib)
 {
 	const uint8_t *e = c->buf + off;
@@ -123,55 +172,38 @@ static hvs_status parse_entry(hvs_store *st, const tctx *c, uint32_t off, uint32
 	if ((flags & HVS_KE_FLAG_FILE_OBJECT) && raw != HVS_KE_STRING && raw != HVS_KE_ARRAY)
 		return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "file-object flag on an entry of type %u",
 					  TARG(c, off), raw);
-	if (flags & HVS_KE_FLAG_FILE_OBJECT) {
-		/* FileObjectData {u32 size; u64 offset} replaces the value (2.6/2.7). */
-		mlen = HVS_KE_FILE_OBJECT_REF_SIZE;
-		if (vavail < mlen)
+	switch (hvs__store_value_len(raw, flags, c->buf + off + vp, vavail, &mlen, &vsize)) {
+	case HVS__VLEN_OK:
+		break;
+	case HVS__VLEN_NO_LENGTH:
+		return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "value length does not fit (0x%X bytes left)",
+					  TARG(c, off), vavail);
+	case HVS__VLEN_TOO_LONG:
+		return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "value of 0x%" PRIx64 " bytes does not fit the entry (0x%X bytes left)",
+					  TARG(c, off), (uint64_t)hvs__le32(c->buf + off + vp), vavail - 4);
+	case HVS__VLEN_UNKNOWN_TYPE:
+		/* Type 2 (named by DIS-HV, never seen) and other codes have
+		 * no known value layout, so nothing can verify them: a
+		 * damaged type byte must not invent a key. */
+		return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "unknown entry type %u",
+					  TARG(c, off), raw);
+	case HVS__VLEN_NO_ROOM:
+		if (flags & HVS_KE_FLAG_FILE_OBJECT)
 			return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "file-object pointer does not fit (0x%X bytes left)",
 						  TARG(c, off), vavail);
+		return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "type %u value needs 0x%X bytes, 0x%X left",
+					  TARG(c, off), raw, mlen, vavail);
+	}
+	if (flags & HVS_KE_FLAG_FILE_OBJECT) {
 		vsize = hvs__le32(c->buf + off + vp);
 		voff = hvs__le64(c->buf + off + vp + 4);
 		if (!hvs__in_bounds(voff, vsize, st->view_size))
 			return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "file object 0x%" PRIx64 "+0x%" PRIx64 " past the end of the file (0x%" PRIx64 ")",
 						  TARG(c, off), voff, vsize, st->view_size);
-	} else {
-		switch (raw) {
-		case HVS_KE_INT:
-		case HVS_KE_UINT:
-		case HVS_KE_DOUBLE:
-			mlen = 8;
-			vsize = 8;
-			break;
-		case HVS_KE_BOOL:
-			mlen = 4;
-			vsize = 4;
-			break;
-		case HVS_KE_NODE:
-			mlen = HVS_KE_NODE_VALUE_SIZE;
-			break;
-		case HVS_KE_STRING:
-		case HVS_KE_ARRAY:
-			/* u32 byte length, then the bytes. */
-			if (vavail < 4)
-				return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "value length does not fit (0x%X bytes left)",
-							  TARG(c, off), vavail);
-			vsize = hvs__le32(c->buf + off + vp);
-			if (vsize > vavail - 4)
-				return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "value of 0x%" PRIx64 " bytes does not fit the entry (0x%X bytes left)",
-							  TARG(c, off), vsize, vavail - 4);
-			mlen = 4 + (uint32_t)vsize;
-			voff += 4;
-			break;
-		default:
-			/* Type 2 (named by DIS-HV, never seen) and other codes
-			 * have no known value layout, so nothing can verify
-			 * them: a damaged type byte must not invent a key. */
-			return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "unknown entry type %u",
-						  TARG(c, off), raw);
-		}
-		if (mlen > vavail)
-			return hvs__store_problem(st, HVS__P_FATAL, eoff, TFMT "type %u value needs 0x%X bytes, 0x%X left",
-						  TARG(c, off), raw, mlen, vavail);
+	} else if (raw == HVS_KE_STRING || raw == HVS_KE_ARRAY) {
+		voff += 4;
+	} else if (raw != HVS_KE_NODE) {
+		vsize = mlen;
 	}
 	/* Header with the field zeroed, then name and meaningful value bytes;
 	 * slack excluded (format.md 2.6, verified on 522 entries). */

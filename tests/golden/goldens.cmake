@@ -5,6 +5,15 @@ hvs_add_golden(NAME keys_vmrs_json EXPECT keys_vmrs.json.expect
   NEEDS samples/test.VMRS ARGS keys --json @SHARED@/samples/test.VMRS)
 hvs_add_golden(NAME keys_vmcx_json EXPECT keys_vmcx.json.expect
   NEEDS samples/test.vmcx ARGS keys --json @SHARED@/samples/test.vmcx)
+# dump-structures on test.VMRS; every number checked by hand against
+# format.md (2.3, section 10) and recomputed with Python's zlib.crc32:
+# headers seq 7 (current) / 6, log @0x8000 count 0 max 145 (0x91), stale
+# entries {0x3000,0x1000,0x1000} {0x7000,0x1000,0x2000} {0x201A,0x24,0x3000}
+# with entry and data CRCs ok, object table @0x2000 of 227 (0xe3) slots
+# (key tables 0x3000 and 0x7000, Free 0x3000 bytes @0x4000), key tables
+# idx 1 seq 8 and idx 2 seq 2.
+hvs_add_golden(NAME dump_vmrs_json EXPECT dump_vmrs.json.expect
+  NEEDS samples/test.VMRS ARGS dump-structures --json @SHARED@/samples/test.VMRS)
 hvs_add_golden(NAME keys_vmcx_info EXPECT keys_vmcx_info.expect
   NEEDS samples/test.vmcx ARGS keys --info --depth 1 @SHARED@/samples/test.vmcx /configuration/properties)
 hvs_add_golden(NAME check_vmrs EXPECT check_vmrs.expect
