@@ -3,8 +3,8 @@
  * Shared VP options of the hvs CLI (see vpopts.h): opening an image with a
  * forced format or a raw layout, supplying registers (--set-reg,
  * --regs-json in the QEMU layout of ../shared/guests), forcing the paging
- * mode or architecture, selecting the VP and VTL, and reading
- * guest-virtual memory for `hvs read --gva`.  Public API only.
+ * mode or architecture, and selecting the VP and VTL.  Used by info,
+ * regs, mem, read, xlat and maps.  Public API only.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -529,42 +529,3 @@ void cli_vpopts_json_begin(cli_json *j, const cli_vpopts *o, hvs_paging_mode mod
 	json_arr_begin(j, key);
 }
 
-/* ------------------------------------------------------------ read --gva */
-
-/*
- * Reads go through hvs_vp_read() in 64 KiB pieces so that a long read
- * needs bounded memory; what was read before a failure is still output.
- */
-int cli_read_gva(hvs_image *img, uint32_t vp, uint64_t gva, uint64_t len, int raw_out,
-		 FILE *out)
-{
-	uint8_t *buf;
-	size_t chunk = 65536;
-	uint64_t pos = 0;
-	hvs_status s = HVS_OK;
-	buf = malloc(chunk);
-	if (!buf) {
-		cli_error("out of memory");
-		return CLI_EXIT_OTHER;
-	}
-	while (pos < len) {
-		size_t want = (size_t)(len - pos < chunk ? len - pos : chunk), done = 0;
-		s = hvs_vp_read(img, vp, gva + pos, buf, want, &done);
-		if (done) {
-			if (raw_out)
-				fwrite(buf, 1, done, out);
-			else
-				cli_hexdump(out, gva + pos, buf, done);
-		}
-		pos += done;
-		if (s != HVS_OK)
-			break;
-	}
-	free(buf);
-	if (s != HVS_OK) {
-		cli_error("read of GVA 0x%" PRIx64 " stopped after 0x%" PRIx64 " bytes: %s", gva,
-			  pos, hvs_image_errmsg(img));
-		return cli_exit_code(s);
-	}
-	return CLI_EXIT_OK;
-}

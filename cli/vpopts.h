@@ -124,16 +124,6 @@ void cli_vpopts_json_begin(cli_json *j, const cli_vpopts *o, hvs_paging_mode mod
  */
 hvs_status cli_apply_regs_json(hvs_image *img, const char *path, char *err, size_t errn);
 
-/*
- * `hvs read --gva ADDR --vp N`: read @len bytes of guest-virtual memory of
- * VP @vp from @gva and write them to @out, as a hexdump (addresses are
- * GVAs) or, with @raw_out, as raw bytes.  On a failure the bytes read so
- * far are still written and the error (not mapped at which address, or a
- * page not in the image) is printed.  Returns a CLI exit code.
- */
-int cli_read_gva(hvs_image *img, uint32_t vp, uint64_t gva, uint64_t len, int raw_out,
-		 FILE *out);
-
 /* Parse a paging-mode name ("auto", "none", "x86-32"/"32bit", "pae",
  * "x64-4level"/"long4", "x64-5level"/"long5", "arm64"/"armv8"); 0 on success. */
 int cli_parse_paging(const char *s, hvs_paging_mode *out);
