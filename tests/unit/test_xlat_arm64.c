@@ -314,20 +314,6 @@ static void test_xlat_arm64__detect_and_el(void)
 	CHECK_EQ(k, 1);
 }
 
-typedef struct rlist {
-	hvs_xlat_region r[16];
-	size_t n;
-} rlist;
-
-static hvs_status collect(void *ud, const hvs_xlat_region *r)
-{
-	rlist *l = ud;
-	if (l->n < 16)
-		l->r[l->n] = *r;
-	l->n++;
-	return HVS_OK;
-}
-
 static void test_xlat_arm64__map_walk(void)
 {
 	static const struct { uint64_t gva, gpa, size; uint32_t flags; } want[] = {

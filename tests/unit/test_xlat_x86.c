@@ -463,20 +463,6 @@ static void test_xlat_x86__read(void)
 	hvs_xlat_free(x);
 }
 
-typedef struct rlist {
-	hvs_xlat_region r[32];
-	size_t n;
-} rlist;
-
-static hvs_status collect(void *ud, const hvs_xlat_region *r)
-{
-	rlist *l = ud;
-	if (l->n < 32)
-		l->r[l->n] = *r;
-	l->n++;
-	return HVS_OK;
-}
-
 static void test_xlat_x86__map_walk(void)
 {
 	/* Every present, well-formed leaf of build_long() in VA order;

@@ -14,6 +14,22 @@
 
 #ifndef MEM_SIZE
 #error "define MEM_SIZE before including xlat_cases.h"
+/* Regions reported by a map walk: the first RLIST_MAX kept, all counted. */
+#define RLIST_MAX 32
+typedef struct rlist {
+	hvs_xlat_region r[RLIST_MAX];
+	size_t n;
+} rlist;
+
+static inline hvs_status collect(void *ud, const hvs_xlat_region *r)
+{
+	rlist *l = ud;
+	if (l->n < RLIST_MAX)
+		l->r[l->n] = *r;
+	l->n++;
+	return HVS_OK;
+}
+
 #endif
 
 /* Guest-physical memory [0, MEM_SIZE); reads elsewhere are NODATA. */
@@ -86,6 +102,22 @@ static inline int run_cases(hvs_xlat *x, const xcase *c, size_t n)
 		}
 	}
 	return 1;
+}
+
+/* Regions reported by a map walk: the first RLIST_MAX kept, all counted. */
+#define RLIST_MAX 32
+typedef struct rlist {
+	hvs_xlat_region r[RLIST_MAX];
+	size_t n;
+} rlist;
+
+static inline hvs_status collect(void *ud, const hvs_xlat_region *r)
+{
+	rlist *l = ud;
+	if (l->n < RLIST_MAX)
+		l->r[l->n] = *r;
+	l->n++;
+	return HVS_OK;
 }
 
 #endif
