@@ -186,6 +186,10 @@ void hvs__cvt_underived(struct hvs__cvt *c, const char *field, const char *why)
 	size_t cap = c->underived_cap;
 	if (!r)
 		return;
+	for (cap = 0; cap < r->underived_count; cap++)
+		if (strcmp(c->underived[cap].field, field) == 0 && strcmp(c->underived[cap].why, why) == 0)
+			return; /* the same fact for another VP */
+	cap = c->underived_cap;
 	if (hvs__grow(&c->alloc, (void **)&c->underived, &cap, r->underived_count + 1,
 		      sizeof *c->underived) != HVS_OK)
 		return; /* the summary loses an entry; the conversion goes on */
@@ -391,7 +395,7 @@ hvs_status hvs__cvt_sidecar(struct hvs__cvt *c, const char *suffix, const void *
 	memcpy(p + n, suffix, m + 1);
 	c->side_path = p;
 	if (!(c->opts.flags & HVS_CONVERT_FORCE) && path_exists(p))
-		return hvs__cvt_err(c, HVS_E_INVALID, "%s exists (use force to replace it)", p);
+		return hvs__cvt_err(c, HVS_E_INVALID, "%s exists; not replaced without --force (HVS_CONVERT_FORCE)", p);
 	fd = make_temp(c, p, &c->side_tmp);
 	if (fd < 0)
 		return HVS_E_IO;
@@ -490,7 +494,7 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 	}
 	if (lstat(out_path, &st) == 0) {
 		if (!(opts->flags & HVS_CONVERT_FORCE)) {
-			s = hvs__cvt_err(c, HVS_E_INVALID, "%s exists (use force to replace it)",
+			s = hvs__cvt_err(c, HVS_E_INVALID, "%s exists; not replaced without --force (HVS_CONVERT_FORCE)",
 					 out_path);
 			goto done;
 		}
@@ -518,6 +522,9 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 		else
 			c->file_end = c->file_size_req;
 	}
+	/* The real size (writers that write through their own descriptor). */
+	if (s == HVS_OK && fstat(c->fd, &st) == 0 && (uint64_t)st.st_size > c->file_end)
+		c->file_end = (uint64_t)st.st_size;
 	/* Replacing a file: make the new one durable before the old one goes. */
 	if (s == HVS_OK && c->replacing && fsync(c->fd) != 0)
 		s = hvs__cvt_err(c, HVS_E_IO, "%s: fsync: %s", c->tmp_path, strerror(errno));
