@@ -36,6 +36,8 @@
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/ovf.h"
+#include "util/source.h"
+#include "mem/image_int.h"
 
 /* ------------------------------------------------------------- names -- */
 
@@ -291,15 +293,10 @@ hvs_status hvs__cvt_progress(struct hvs__cvt *c, uint64_t n)
 {
 	c->done += n;
 	c->mem_bytes += n;
-	if (c->opts.progress) {
-		double t = now_seconds();
-		/* At most ~20 calls a second, but always the last one. */
-		if (t - c->last_progress >= 0.05 || c->done >= c->total) {
-			c->last_progress = t;
-			if (c->opts.progress(c->opts.progress_ud, c->done, c->total))
-				return hvs__cvt_err(c, HVS_E_CANCELED, "conversion canceled");
-		}
-	}
+	/* Every piece (<= 64 MiB, usually 1-8 MiB): cancellation stays
+	 * prompt; callers rate-limit their own drawing. */
+	if (c->opts.progress && c->opts.progress(c->opts.progress_ud, c->done, c->total))
+		return hvs__cvt_err(c, HVS_E_CANCELED, "conversion canceled");
 	return HVS_OK;
 }
 
@@ -491,6 +488,16 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 		s = hvs__cvt_err(c, HVS_E_INVALID, "crash-dump type %d is not 1 (full) or 5 (bitmap)",
 				 opts->dmp_type);
 		goto done;
+	}
+	if (stat(out_path, &st) == 0) {
+		struct stat ist;
+		int ifd = hvs__source_fd(&img->src);
+		/* Never replace the input, even when asked to. */
+		if (ifd >= 0 && fstat(ifd, &ist) == 0 && ist.st_dev == st.st_dev &&
+		    ist.st_ino == st.st_ino) {
+			s = hvs__cvt_err(c, HVS_E_INVALID, "%s is the input file", out_path);
+			goto done;
+		}
 	}
 	if (lstat(out_path, &st) == 0) {
 		if (!(opts->flags & HVS_CONVERT_FORCE)) {
