@@ -791,7 +791,8 @@ static void check_vol(const char *kind, const char *file, hvs_image *in, const t
 			/*
 			 * "none": volatility3 (2.x Intel32e) refuses some mappings
 			 * truth.json, libaddrxlat and hvs agree on (on x86_64-tcg:
-			 * 44 aliases of one NX page under PML4 slot 0x1fe).  Those
+			 * 44 aliases of one NX page under PML4 slot 0x1fe; the same
+			 * on QEMU's own core.elf, so not our output).  Those
 			 * are counted; the test wants the same answers from the
 			 * raw and the ELF file and most entries translated.
 			 */
