@@ -579,7 +579,8 @@ done:
 	if (s != HVS_OK) {
 		if (!c->err_set)
 			snprintf(c->err.msg, sizeof c->err.msg, "%s", hvs_convert_strerror(s));
-		snprintf(r->errmsg, sizeof r->errmsg, "%s", c->err.msg);
+		memcpy(r->errmsg, c->err.msg, sizeof r->errmsg);
+		r->errmsg[sizeof r->errmsg - 1] = '\0';
 	}
 	free_cvt(c);
 	if (out)
