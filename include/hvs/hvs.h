@@ -15,5 +15,6 @@
 #include "image.h"
 #include "vp.h"
 #include "vmrs_writer.h"
+#include "pdb.h"
 
 #endif
