@@ -363,7 +363,8 @@ typedef struct hvs_pdb_type {
 	const char *name;
 	const char *unique_name;
 	/**
-	 * Size in bytes: UDTs (0 for a forward reference), enums (of the
+	 * Size in bytes: UDTs (a forward reference reports its definition's
+	 * size, 0 when the PDB has none), enums (of the
 	 * underlying type), pointers, arrays (total), modifiers and bitfields
 	 * (of the underlying type), simple types; 0 for procedures and void.
 	 */
