@@ -449,6 +449,35 @@ static hvs_status open_mem(const uint8_t *buf, size_t len, hvs_pdb **out, char *
 		SKIP("fixture directory spans several blocks");                \
 	}
 
+/* The "big MSF" layout: a directory whose block list spans three blocks,
+ * listed from superblock offset 52 (tests/pdb/repack.py, 512-byte blocks
+ * and 40000 extra empty streams). */
+static void test_pdb__big_directory(void)
+{
+	hvs_pdb *pdb = NULL;
+	hvs_pdb_info in;
+	hvs_pdb_field f;
+	char err[HVS_ERRMSG_MAX];
+	size_t len = 0;
+	uint8_t *buf = test_read_file(fixture("types-x64-bigdir.msf"), &len);
+
+	if (!buf)
+		SKIP("fixture types-x64-bigdir.msf missing (needs python3)");
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	hvs_pdb_get_info(pdb, &in);
+	CHECK_EQ(in.block_size, 512);
+	CHECK_EQ(in.stream_count, 16 + 40000);
+	CHECK_OK(hvs_pdb_find_field(pdb, "_KTHREAD", "WaitNext", &f));
+	CHECK_EQ(f.offset, 112);
+	hvs_pdb_close(pdb);
+	/* The second block-map block past the end of the file. */
+	hvs__put_le32(buf + 56, 0x00FFFFFF);
+	CHECK_STATUS(open_mem(buf, len, &pdb, err, sizeof err), HVS_E_CORRUPT);
+	CHECK(strstr(err, "block map: block 16777215 (entry 1) is past the block count") != NULL);
+	mem_release();
+	free(buf);
+}
+
 static void test_pdb__bad_superblock(void)
 {
 	hvs_pdb *pdb = NULL;
@@ -731,7 +760,7 @@ static void test_pdb__oom(void)
 }
 
 TEST_MAIN(TEST(test_pdb__info), TEST(test_pdb__symbols), TEST(test_pdb__types),
-	  TEST(test_pdb__fields), TEST(test_pdb__iterate), TEST(test_pdb__x86),
+	  TEST(test_pdb__fields), TEST(test_pdb__iterate), TEST(test_pdb__x86), TEST(test_pdb__big_directory),
 	  TEST(test_pdb__bad_superblock), TEST(test_pdb__truncated),
 	  TEST(test_pdb__directory_past_eof), TEST(test_pdb__stream_sizes),
 	  TEST(test_pdb__record_past_end), TEST(test_pdb__type_index_out_of_range),
