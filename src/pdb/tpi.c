@@ -276,6 +276,9 @@ hvs_status hvs__pdb_tpi_record(hvs_pdb *pdb, pdb_tpi *t, uint32_t ti,
 {
 	uint32_t off;
 
+	*leaf = 0;
+	*p = NULL;
+	*n = 0;
 	if (!t->loaded || !t->present)
 		HVS_TRY(hvs__pdb_tpi_load(pdb, t == &pdb->ipi));
 	if (ti < t->begin || ti >= t->end)
