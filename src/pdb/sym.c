@@ -534,7 +534,7 @@ hvs_status hvs_pdb_foreach_module_symbol(hvs_pdb *pdb, uint32_t module,
 {
 	const hvs_pdb_module *m;
 	const uint8_t *d;
-	uint32_t n, off, guard = 0;
+	uint32_t n, off;
 	char where[48];
 
 	if (!pdb || !fn || module >= pdb->info.module_count)
@@ -545,7 +545,7 @@ hvs_status hvs_pdb_foreach_module_symbol(hvs_pdb *pdb, uint32_t module,
 	snprintf(where, sizeof where, "module %u symbols", module);
 	HVS_TRY(hvs__pdb_stream(pdb, m->stream, where, &d, &n));
 	/* The stream starts with a signature (4 = C13); records follow. */
-	for (off = 4; off < m->sym_bytes; guard++) {
+	for (off = 4; off < m->sym_bytes;) {
 		hvs_pdb_symbol sym;
 		uint32_t next;
 		HVS_TRY(decode_sym(pdb, where, d, m->sym_bytes, off, &sym, &next));
@@ -556,6 +556,5 @@ hvs_status hvs_pdb_foreach_module_symbol(hvs_pdb *pdb, uint32_t module,
 			return HVS_OK;
 		off = next;
 	}
-	(void)guard;
 	return HVS_OK;
 }
