@@ -3,9 +3,10 @@
  * Image-scan rate (src/pe/scan.c): GiB of mapped address space scanned per
  * second.
  *
- *   bench_scan [GiB] [dir]      (default 1 GiB in /tmp)
+ *   bench_scan [GiB] [dir] [raw|mixed]   (default 1 GiB in /tmp, raw)
  *
- * Writes a saved state of GiB guest RAM (raw RamBlocks) whose x64 4-level
+ * Writes a saved state of GiB guest RAM (raw RamBlocks, or token streams
+ * with XPRESS pages: "mixed") whose x64 4-level
  * page tables map all of it at 0xFFFF800000000000 with 4 KiB pages (a
  * kernel's direct map), with a small valid PE image every 16 MiB, then:
  *   1. scans VP 0's whole 64-bit space with hvs_pe_scan_vp (end to end:
@@ -34,6 +35,7 @@
 #define PT_BASE 0x100000ull /* page tables at [1 MiB, ...) */
 
 static uint64_t gib = 1;
+static hvs_vmrs_encoding enc = HVS_VMRS_ENC_RAW;
 
 /* GPA of the page table pages: PML4 0x1000, PDPT 0x2000, PDs 0x3000+,
  * PTs from PT_BASE (one per 2 MiB of RAM). */
@@ -115,7 +117,7 @@ static int write_state(const char *path)
 	memset(&o, 0, sizeof o);
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
-	o.encoding = HVS_VMRS_ENC_RAW;
+	o.encoding = enc;
 	s = hvs_vmrs_writer_create(&w, path, &o);
 	if (s == HVS_OK)
 		s = hvs_vmrs_writer_add_vp(w, 0, 1);
@@ -170,6 +172,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		gib = strtoull(argv[1], NULL, 0);
+	if (argc > 3 && !strcmp(argv[3], "mixed"))
+		enc = HVS_VMRS_ENC_MIXED;
 	if (gib < 1 || gib > 4) {
 		fprintf(stderr, "usage: bench_scan [GiB 1..4] [dir]\n");
 		return 2;
@@ -178,8 +182,8 @@ int main(int argc, char **argv)
 	t0 = bench_now();
 	if (!write_state(path))
 		return 1;
-	printf("wrote %s (%" PRIu64 " GiB, raw blocks) in %.1f s\n", path, gib,
-	       bench_now() - t0);
+	printf("wrote %s (%" PRIu64 " GiB, %s) in %.1f s\n", path, gib,
+	       enc == HVS_VMRS_ENC_RAW ? "raw blocks" : "token streams", bench_now() - t0);
 	if (hvs_image_open(&img, path, NULL) != HVS_OK) {
 		fprintf(stderr, "open failed\n");
 		return 1;
