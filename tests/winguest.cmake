@@ -40,3 +40,13 @@ foreach(v READOBJ OBJDUMP PDBUTIL)
     target_compile_definitions(hvs_testlib PUBLIC HVS_LLVM_${v}="${HVS_WG_${v}}")
   endif()
 endforeach()
+
+# hvs images on the fixture.
+if(TARGET hvs)
+  add_test(NAME cli_images
+    COMMAND ${CMAKE_COMMAND} -DHVS=$<TARGET_FILE:hvs>
+      -DIN=${HVS_WINGUEST_DIR}/winguest.vmrs
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_images.cmake)
+  set_tests_properties(cli_images PROPERTIES FIXTURES_REQUIRED winguest
+    SKIP_REGULAR_EXPRESSION "skipped: ")
+endif()
