@@ -61,6 +61,11 @@ enum {
 	LF_NESTTYPEEX = 0x1512,
 	LF_MEMBERMODIFY = 0x1513,
 	LF_INTERFACE = 0x1519,
+	/* Newer MSVC (VS2019+): 32-bit properties and a numeric member count,
+	 * for types with more members than a u16 counts. */
+	LF_CLASS2 = 0x1608,
+	LF_STRUCTURE2 = 0x1609,
+	LF_INTERFACE2 = 0x160b,
 	LF_BINTERFACE = 0x151a,
 	LF_FUNC_ID = 0x1601,
 	LF_MFUNC_ID = 0x1602
@@ -371,16 +376,22 @@ const char *hvs__pdb_simple_name(uint32_t ti, uint64_t *size)
 
 /* The name fields of a UDT or enum record. */
 typedef struct udt_rec {
-	uint16_t count, props;
+	uint32_t count;
+	uint16_t props;
 	uint32_t flist, underlying;
 	uint64_t size;
 	const char *name, *uname;
 } udt_rec;
 
+static int is_class2(uint16_t leaf)
+{
+	return leaf == LF_CLASS2 || leaf == LF_STRUCTURE2 || leaf == LF_INTERFACE2;
+}
+
 static int is_udt_leaf(uint16_t leaf)
 {
 	return leaf == LF_CLASS || leaf == LF_STRUCTURE || leaf == LF_INTERFACE ||
-	       leaf == LF_UNION || leaf == LF_ENUM;
+	       leaf == LF_UNION || leaf == LF_ENUM || is_class2(leaf);
 }
 
 /* Decode a class/struct/interface/union/enum record; -1 when damaged. */
@@ -394,7 +405,26 @@ static int decode_udt(uint16_t leaf, const uint8_t *p, uint32_t n, udt_rec *u)
 		return -1;
 	u->count = hvs__le16(p);
 	u->props = hvs__le16(p + 2);
-	if (leaf == LF_ENUM) {
+	if (is_class2(leaf)) {
+		/* properties u32, field list, derived, vshape, then the member
+		 * count and the size as numeric leaves (the class layout of
+		 * mspdbcore's newer records; the CV_prop_t bits stay in the low
+		 * 16 bits of the properties). */
+		uint64_t cnt;
+		if (n < 16)
+			return -1;
+		u->props = (uint16_t)hvs__le32(p);
+		u->flist = hvs__le32(p + 4);
+		pos = 16;
+		if (hvs__pdb_numeric(p + pos, n - pos, &cnt, &sgn, &used) ||
+		    cnt > UINT32_MAX)
+			return -1;
+		u->count = (uint32_t)cnt;
+		pos += used;
+		if (hvs__pdb_numeric(p + pos, n - pos, &u->size, &sgn, &used))
+			return -1;
+		pos += used;
+	} else if (leaf == LF_ENUM) {
 		if (n < 12)
 			return -1;
 		u->underlying = hvs__le32(p + 4);
@@ -430,9 +460,12 @@ static int decode_udt(uint16_t leaf, const uint8_t *p, uint32_t n, udt_rec *u)
 static hvs_pdb_type_kind udt_kind(uint16_t leaf)
 {
 	switch (leaf) {
-	case LF_CLASS: return HVS_PDB_TYPE_CLASS;
-	case LF_STRUCTURE: return HVS_PDB_TYPE_STRUCT;
-	case LF_INTERFACE: return HVS_PDB_TYPE_INTERFACE;
+	case LF_CLASS:
+	case LF_CLASS2: return HVS_PDB_TYPE_CLASS;
+	case LF_STRUCTURE:
+	case LF_STRUCTURE2: return HVS_PDB_TYPE_STRUCT;
+	case LF_INTERFACE:
+	case LF_INTERFACE2: return HVS_PDB_TYPE_INTERFACE;
 	case LF_UNION: return HVS_PDB_TYPE_UNION;
 	default: return HVS_PDB_TYPE_ENUM;
 	}
@@ -503,6 +536,9 @@ static hvs_status type_get_depth(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 	case LF_CLASS:
 	case LF_STRUCTURE:
 	case LF_INTERFACE:
+	case LF_CLASS2:
+	case LF_STRUCTURE2:
+	case LF_INTERFACE2:
 	case LF_UNION:
 	case LF_ENUM: {
 		udt_rec u;
@@ -699,8 +735,9 @@ static hvs_status build_names(hvs_pdb *pdb)
 	for (ti = t->begin; ti < t->end; ti++) {
 		const uint8_t *r = t->data + t->offs[ti - t->begin];
 		uint16_t leaf = hvs__le16(r + 2);
+		/* The properties follow the u16 count, or lead (class2). */
 		if (is_udt_leaf(leaf) && hvs__le16(r) >= 6 &&
-		    !(hvs__le16(r + 6) & HVS_PDB_PROP_FWDREF))
+		    !(hvs__le16(r + (is_class2(leaf) ? 4 : 6)) & HVS_PDB_PROP_FWDREF))
 			ndef++;
 	}
 	while (cap < (size_t)ndef * 2)
