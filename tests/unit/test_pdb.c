@@ -690,6 +690,127 @@ static void test_pdb__bad_symbol_hash(void)
 	free(buf);
 }
 
+/* u32 at DBI offset @off of a copy (DBI blocks may be anywhere). */
+static uint32_t dbi32(const msf *m, uint32_t off)
+{
+	uint32_t v = 0, i;
+	for (i = 0; i < 4; i++)
+		v |= (uint32_t)m->buf[msf_off(m, 3, off + i)] << (8 * i);
+	return v;
+}
+
+static void put_stream32(const msf *m, uint32_t s, uint32_t off, uint32_t v)
+{
+	uint32_t i;
+	for (i = 0; i < 4; i++)
+		m->buf[msf_off(m, s, off + i)] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_pdb__bad_dbi(void)
+{
+	hvs_pdb *pdb = NULL;
+	char err[HVS_ERRMSG_MAX];
+	uint32_t secmap, dbg, sechdr_stream;
+	LOAD_OR_SKIP(buf, len);
+
+	/* Module info substream larger than the DBI. */
+	put_stream32(&m_, 3, 24, 0x7fffffff);
+	CHECK_STATUS(open_mem(buf, len, &pdb, err, sizeof err), HVS_E_CORRUPT);
+	CHECK(strstr(err, "DBI: module info substream size 2147483647 (header offset 24)") != NULL);
+	free(buf);
+	buf = load(&len);
+	msf_init(&m_, buf, len);
+	/* Cut inside the first module's name: not NUL-terminated. */
+	put_stream32(&m_, 3, 24, 70);
+	CHECK_STATUS(open_mem(buf, len, &pdb, err, sizeof err), HVS_E_CORRUPT);
+	CHECK(strstr(err, "DBI module info: module 0 at DBI offset 64: name runs past") != NULL);
+	free(buf);
+	buf = load(&len);
+	msf_init(&m_, buf, len);
+	/* A section map that claims 0xFFFF entries. */
+	secmap = 64 + dbi32(&m_, 24) + dbi32(&m_, 28);
+	buf[msf_off(&m_, 3, secmap)] = 0xFF;
+	buf[msf_off(&m_, 3, secmap + 1)] = 0xFF;
+	CHECK_STATUS(open_mem(buf, len, &pdb, err, sizeof err), HVS_E_CORRUPT);
+	CHECK(strstr(err, "DBI section map at DBI offset") != NULL);
+	CHECK(strstr(err, "65535 entries do not fit") != NULL);
+	free(buf);
+	buf = load(&len);
+	msf_init(&m_, buf, len);
+	/* A section-header stream that is not a whole number of headers. */
+	dbg = 64 + dbi32(&m_, 24) + dbi32(&m_, 28) + dbi32(&m_, 32) + dbi32(&m_, 36) +
+	      dbi32(&m_, 40) + dbi32(&m_, 52);
+	sechdr_stream = buf[msf_off(&m_, 3, dbg + 10)] | buf[msf_off(&m_, 3, dbg + 11)] << 8;
+	CHECK(sechdr_stream < hvs__le32(m_.dir));
+	hvs__put_le32(m_.dir + 4 + 4 * sechdr_stream, msf_size(&m_, sechdr_stream) - 1);
+	CHECK_STATUS(open_mem(buf, len, &pdb, err, sizeof err), HVS_E_CORRUPT);
+	CHECK(strstr(err, "is not a whole number of 40-byte section headers") != NULL);
+	mem_release();
+	free(buf);
+}
+
+static void test_pdb__bad_tpi_header(void)
+{
+	hvs_pdb *pdb = NULL;
+	char err[HVS_ERRMSG_MAX];
+	hvs_pdb_type t;
+	LOAD_OR_SKIP(buf, len);
+
+	put_stream32(&m_, 2, 4, 20); /* header size */
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	CHECK_STATUS(hvs_pdb_type_get(pdb, 0x1000, &t), HVS_E_CORRUPT);
+	CHECK(strstr(hvs_pdb_errmsg(pdb), "TPI header: header size 20 (offset 4)") != NULL);
+	/* The failure is remembered: the same message, no rescan. */
+	CHECK_STATUS(hvs_pdb_type_get(pdb, 0x1001, &t), HVS_E_CORRUPT);
+	CHECK(strstr(hvs_pdb_errmsg(pdb), "TPI header: header size 20 (offset 4)") != NULL);
+	hvs_pdb_close(pdb);
+	put_stream32(&m_, 2, 4, 56);
+	put_stream32(&m_, 2, 12, 0xFFF); /* end before begin */
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	CHECK_STATUS(hvs_pdb_type_get(pdb, 0x1000, &t), HVS_E_CORRUPT);
+	CHECK(strstr(hvs_pdb_errmsg(pdb), "type index range 0x1000..0xfff") != NULL);
+	hvs_pdb_close(pdb);
+	put_stream32(&m_, 2, 12, 0x1010);
+	put_stream32(&m_, 2, 16, 0x7fffffff); /* record bytes */
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	CHECK_STATUS(hvs_pdb_type_get(pdb, 0x1000, &t), HVS_E_CORRUPT);
+	CHECK(strstr(hvs_pdb_errmsg(pdb), "2147483647 record bytes (offset 16) run past") != NULL);
+	hvs_pdb_close(pdb);
+	mem_release();
+	free(buf);
+}
+
+static void test_pdb__bad_psi(void)
+{
+	hvs_pdb *pdb = NULL;
+	char err[HVS_ERRMSG_MAX];
+	hvs_pdb_symbol sym;
+	uint16_t psi, gsi;
+	LOAD_OR_SKIP(buf, len);
+
+	psi = (uint16_t)dbi32(&m_, 16);
+	gsi = (uint16_t)dbi32(&m_, 12);
+	/* The publics header says its hash is larger than the stream. */
+	put_stream32(&m_, psi, 0, 0x10000000);
+	/* And the globals' hash has an unknown version. */
+	put_stream32(&m_, gsi, 4, 0x12345678);
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	CHECK_STATUS(hvs_pdb_find_symbol(pdb, "NtBuildNumber", HVS_PDB_SYMS_ALL, &sym),
+		     HVS_E_UNSUPPORTED);
+	CHECK(strstr(hvs_pdb_errmsg(pdb), "GSI hash header at offset 0: signature 0xffffffff version 0x12345678") != NULL);
+	CHECK_STATUS(hvs_pdb_foreach_symbol(pdb, HVS_PDB_ITER_PUBLICS, HVS_PDB_SYMS_ALL,
+					    NULL, NULL), HVS_E_INVALID);
+	hvs_pdb_close(pdb);
+	put_stream32(&m_, gsi, 4, 0xF12F091Au);
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	CHECK_STATUS(hvs_pdb_find_symbol(pdb, "NoSuchName", HVS_PDB_SYMS_ALL, &sym),
+		     HVS_E_CORRUPT);
+	CHECK(strstr(hvs_pdb_errmsg(pdb), "PSI header: hash size 268435456 runs past") != NULL);
+	hvs_pdb_close(pdb);
+	mem_release();
+	free(buf);
+}
+
 /* ---------------------------------------------------------------- OOM */
 
 typedef struct failer {
@@ -764,5 +885,6 @@ TEST_MAIN(TEST(test_pdb__info), TEST(test_pdb__symbols), TEST(test_pdb__types),
 	  TEST(test_pdb__bad_superblock), TEST(test_pdb__truncated),
 	  TEST(test_pdb__directory_past_eof), TEST(test_pdb__stream_sizes),
 	  TEST(test_pdb__record_past_end), TEST(test_pdb__type_index_out_of_range),
-	  TEST(test_pdb__cyclic_types), TEST(test_pdb__bad_symbol_hash),
+	  TEST(test_pdb__cyclic_types), TEST(test_pdb__bad_symbol_hash), TEST(test_pdb__bad_dbi),
+	  TEST(test_pdb__bad_tpi_header), TEST(test_pdb__bad_psi),
 	  TEST(test_pdb__oom))
