@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Rewrite an MSF 7.0 file (a PDB) with another block size.
 
-    repack.py IN OUT BLOCK_SIZE [EXTRA_STREAMS] [--struct2]
+    repack.py IN OUT BLOCK_SIZE [EXTRA_STREAMS] [--struct2] [--omap]
 
 Copies every stream of IN into OUT laid out with BLOCK_SIZE-byte blocks
 (512 ... 65536), keeping the free-block-map positions (blocks 1 and 2 of
@@ -16,6 +16,12 @@ the newer LF_STRUCTURE2 / LF_CLASS2 form (32-bit properties, then field
 list, derived, vshape, and the member count and size as numeric leaves),
 which lld-link never writes; the record bytes in the TPI header are
 updated (the TPI hash stream, which the reader does not use, goes stale).
+
+--omap adds what a post-link-optimised image's PDB has: "original"
+section headers (here the real ones moved up by 1 MiB) and an OMAP-from-
+source table mapping each moved section back to its real address, in two
+new streams named by the DBI's optional debug header (slots 10 and 4).
+Symbols then translate through OMAP to the same RVAs as before.
 
 The tests use it to make small fuzz seeds (512-byte blocks) and to exercise
 block sizes and multi-block block maps that lld-link does not write; the
@@ -81,6 +87,35 @@ def struct2(tpi):
     return bytes(hdr) + bytes(out) + tpi[end:]
 
 
+OMAP_SHIFT = 0x100000
+
+
+def add_omap(streams):
+    """Add original section headers and an OMAP-from-source stream."""
+    dbi = bytearray(streams[3][1])
+    sizes = struct.unpack_from("<6i", dbi, 24)  # modinfo .. tsmap, mfc
+    ec, = struct.unpack_from("<i", dbi, 52)
+    dbg_size, = struct.unpack_from("<i", dbi, 48)
+    dbg = 64 + sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4] + ec
+    if dbg_size < 22:
+        raise SystemExit("optional debug header has fewer than 11 slots")
+    sec_stream, = struct.unpack_from("<H", dbi, dbg + 2 * 5)
+    hdrs = bytearray(streams[sec_stream][1])
+    omap = []
+    for off in range(0, len(hdrs), 40):
+        va, = struct.unpack_from("<I", hdrs, off + 12)
+        struct.pack_into("<I", hdrs, off + 12, va + OMAP_SHIFT)
+        omap.append((va + OMAP_SHIFT, va))
+    omap.sort()
+    table = b"".join(struct.pack("<II", a, b) for a, b in omap)
+    n = len(streams)
+    streams.append((len(hdrs), bytes(hdrs)))
+    streams.append((len(table), table))
+    struct.pack_into("<H", dbi, dbg + 2 * 10, n)
+    struct.pack_into("<H", dbi, dbg + 2 * 4, n + 1)
+    streams[3] = (len(dbi), bytes(dbi))
+
+
 def write_msf(streams, bs):
     blocks = {}
     nxt = [3]
@@ -126,7 +161,7 @@ def write_msf(streams, bs):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--struct2"]
+    args = [a for a in sys.argv[1:] if a not in ("--struct2", "--omap")]
     if len(args) not in (3, 4):
         print(__doc__)
         return 2
@@ -138,6 +173,8 @@ def main():
         sz, tpi = streams[2]
         tpi = struct2(tpi)
         streams[2] = (len(tpi), tpi)
+    if "--omap" in sys.argv[1:]:
+        add_omap(streams)
     streams += [(0, b"")] * extra
     with open(dst + ".tmp", "wb") as f:
         f.write(write_msf(streams, bs))

@@ -811,6 +811,48 @@ static void test_pdb__bad_psi(void)
 	free(buf);
 }
 
+/* OMAP (tests/pdb/repack.py --omap): the original section headers are the
+ * real ones 1 MiB higher and OMAP maps each back.  Symbols translate to the
+ * same RVAs; a dropped range ("to" = 0) has none; disorder is damage. */
+static void test_pdb__omap(void)
+{
+	hvs_pdb *pdb = NULL;
+	hvs_pdb_symbol s;
+	char err[HVS_ERRMSG_MAX];
+	size_t len = 0;
+	uint8_t *buf = test_read_file(fixture("types-x64-omap.msf"), &len);
+	msf m;
+	uint32_t nstreams, rva;
+
+	if (!buf)
+		SKIP("fixture types-x64-omap.msf missing (needs python3)");
+	CHECK(msf_init(&m, buf, len) == 0);
+	nstreams = hvs__le32(m.dir);
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	CHECK_OK(hvs_pdb_find_symbol(pdb, "NtBuildNumber", HVS_PDB_SYMS_DATA, &s));
+	CHECK(s.has_rva);
+	CHECK_EQ(s.rva, 0x3000 + s.offset);
+	CHECK_OK(hvs_pdb_rva(pdb, 1, 0x10, &rva));
+	CHECK_EQ(rva, 0x1010);
+	hvs_pdb_close(pdb);
+	/* .data (entry 2, sorted by "from") dropped by the optimiser. */
+	put_stream32(&m, nstreams - 1, 2 * 8 + 4, 0);
+	CHECK_OK(open_mem(buf, len, &pdb, err, sizeof err));
+	CHECK_OK(hvs_pdb_find_symbol(pdb, "NtBuildNumber", HVS_PDB_SYMS_DATA, &s));
+	CHECK(!s.has_rva);
+	CHECK_STATUS(hvs_pdb_rva(pdb, 3, 0, &rva), HVS_E_NOTFOUND);
+	CHECK_OK(hvs_pdb_rva(pdb, 2, 8, &rva)); /* .rdata still maps */
+	CHECK_EQ(rva, 0x2008);
+	hvs_pdb_close(pdb);
+	/* Entries out of order. */
+	put_stream32(&m, nstreams - 1, 0, 0xFFFFFFF0);
+	CHECK_STATUS(open_mem(buf, len, &pdb, err, sizeof err), HVS_E_CORRUPT);
+	CHECK(strstr(err, "OMAP from source") != NULL);
+	CHECK(strstr(err, "entry 1 at offset 8 is out of order") != NULL);
+	mem_release();
+	free(buf);
+}
+
 /* ---------------------------------------------------------------- OOM */
 
 typedef struct failer {
@@ -886,5 +928,5 @@ TEST_MAIN(TEST(test_pdb__info), TEST(test_pdb__symbols), TEST(test_pdb__types),
 	  TEST(test_pdb__directory_past_eof), TEST(test_pdb__stream_sizes),
 	  TEST(test_pdb__record_past_end), TEST(test_pdb__type_index_out_of_range),
 	  TEST(test_pdb__cyclic_types), TEST(test_pdb__bad_symbol_hash), TEST(test_pdb__bad_dbi),
-	  TEST(test_pdb__bad_tpi_header), TEST(test_pdb__bad_psi),
+	  TEST(test_pdb__bad_tpi_header), TEST(test_pdb__bad_psi), TEST(test_pdb__omap),
 	  TEST(test_pdb__oom))
