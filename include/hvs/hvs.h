@@ -14,6 +14,7 @@
 #include "regs.h"
 #include "image.h"
 #include "vp.h"
+#include "pe.h"
 #include "vmrs_writer.h"
 
 #endif
