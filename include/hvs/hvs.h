@@ -16,5 +16,6 @@
 #include "vp.h"
 #include "pe.h"
 #include "vmrs_writer.h"
+#include "pdb.h"
 
 #endif
