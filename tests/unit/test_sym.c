@@ -28,7 +28,7 @@
 #define HVS_CLI HVS_TEST_BINARY_DIR "/hvs"
 
 /* The fixture's store, its PDBs and the oracle's view of them. */
-static char wg_vmrs[4096], wg_store[4096], wg_kpdb[4096], wg_dpdb[4096];
+static char wg_vmrs[1024], wg_store[1024], wg_kpdb[1024], wg_dpdb[1024];
 static po kpo, dpo;
 static int wg_state; /* 0 unknown, 1 ready, -1 missing */
 static const char *wg_why = "";
@@ -392,7 +392,7 @@ static int copy_trunc(const char *src, const char *dst, size_t keep)
 /* Make store folder @root/ntkrnlmp.pdb/<kernel key>/ holding @src. */
 static int make_store(const char *root, const char *src, size_t keep)
 {
-	char key[64], dir[4400], cmd[4500];
+	char key[64], dir[1200], cmd[2600];
 	char *p = key;
 	const char *g;
 	for (g = kpo.guid; *g; g++)
@@ -411,7 +411,7 @@ static void test_sym__failures(void)
 {
 	hvs_image *img;
 	hvs_sym *s;
-	char root[4096], path[4200];
+	char root[1024], path[1100];
 	const char *x;
 	NEED_WINGUEST();
 	/* No symbols: the kernel is located, its PDB is not found. */

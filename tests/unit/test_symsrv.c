@@ -199,8 +199,8 @@ static hvs_status fake_check(void *ud, const char *path, char *why, size_t whysi
 /* A fresh, empty test folder. */
 static const char *fresh(const char *name)
 {
-	static char dir[4096];
-	char cmd[4200];
+	static char dir[1024];
+	char cmd[2200];
 	snprintf(dir, sizeof dir, "%s", test_tmp_path(name));
 	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
 	if (system(cmd) != 0)
@@ -211,7 +211,7 @@ static const char *fresh(const char *name)
 /* Write @content to root/rel, creating folders. */
 static int put(const char *root, const char *rel, const char *content)
 {
-	char p[4096], cmd[4300];
+	char p[2048], cmd[2200];
 	snprintf(p, sizeof p, "%s/%s", root, rel);
 	snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", p);
 	if (system(cmd) != 0)
@@ -221,7 +221,7 @@ static int put(const char *root, const char *rel, const char *content)
 
 static int exists(const char *root, const char *rel)
 {
-	char p[4096];
+	char p[2048];
 	struct stat sb;
 	snprintf(p, sizeof p, "%s/%s", root, rel);
 	return stat(p, &sb) == 0;
@@ -259,7 +259,7 @@ static hvs_status find(const char *path, const char *def_store, char **out)
 
 static void test_symsrv__local_layouts(void)
 {
-	char root[4096], path[8192], want[4096];
+	char root[1024], path[4096], want[4096];
 	char *got;
 	const char *d = fresh("symsrv_local");
 	CHECK(d != NULL);
@@ -340,7 +340,7 @@ static void test_symsrv__local_layouts(void)
 
 static void test_symsrv__downstream_copies(void)
 {
-	char root[4096], path[8192];
+	char root[1024], path[4096];
 	char *got;
 	const char *d = fresh("symsrv_copy");
 	CHECK(d != NULL);
@@ -359,7 +359,7 @@ static void test_symsrv__downstream_copies(void)
 	/* srv**UP: the default downstream store. */
 	snprintf(path, sizeof path, "srv**%s/up", root);
 	{
-		char def[4200];
+		char def[1100];
 		snprintf(def, sizeof def, "%s/default", root);
 		CHECK_OK(find(path, def, &got));
 		free(got);
@@ -377,7 +377,7 @@ static void test_symsrv__downstream_copies(void)
 	free(got);
 	/* No temporary files are left behind. */
 	{
-		char cmd[4300];
+		char cmd[1100];
 		snprintf(cmd, sizeof cmd, "find '%s' -name '*.tmp' | grep -q .", root);
 		CHECK(system(cmd) != 0);
 	}
@@ -411,7 +411,7 @@ static const char server_py[] =
 
 static void test_symsrv__http(void)
 {
-	char root[4096], path[8192], script[4200], portfile[4200], url[128];
+	char root[1024], path[4096], script[1100], portfile[1100], url[128];
 	char *got;
 	const char *py = "/usr/bin/python3";
 	const char *d;
@@ -490,7 +490,7 @@ static void test_symsrv__http(void)
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	{
-		char cmd[4300];
+		char cmd[1100];
 		snprintf(cmd, sizeof cmd, "find '%s' -name '*.tmp' | grep -q .", root);
 		CHECK(system(cmd) != 0);
 	}

@@ -276,7 +276,7 @@ static void test_vmsd_sym__modules(void)
 /* Copy @src into a one-tier store at @root under the kernel's key. */
 static int store_with(const char *root, const char *src, size_t keep)
 {
-	char key[64], dir[4400], cmd[4600];
+	char key[64], dir[1200], cmd[2600];
 	char *p = key;
 	const char *g;
 	uint8_t *d;
@@ -302,7 +302,7 @@ static int store_with(const char *root, const char *src, size_t keep)
 static void test_vmsd_sym__failures(void)
 {
 	VM_SAVED_STATE_DUMP_HANDLE h;
-	char root[4096], path[4200];
+	char root[1024], path[1100];
 	NEED_WINGUEST();
 	h = load();
 	CHECK(h != NULL);
