@@ -20,6 +20,7 @@
 
 #include "../data/winguest/layout.h"
 #include "gen_vmrs.h"
+#include "httpd.h"
 #include "json_min.h"
 #include "pdbutil_oracle.h"
 #include "test.h"
@@ -489,6 +490,90 @@ static void test_sym__args(void)
 	hvs_image_close(img);
 }
 
+/* ----------------------------------------------------------- download */
+
+#ifndef _WIN32
+
+/* Files @a and @b have the same bytes. */
+static int same_file(const char *a, const char *b)
+{
+	size_t na, nb;
+	uint8_t *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
+	int same = x && y && na == nb && memcmp(x, y, na) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+static void download_cases(const char *cache, int port)
+{
+	hvs_image *img;
+	hvs_sym *s;
+	hvs_sym_global g;
+	hvs_sym_module m;
+	char path[1200];
+	snprintf(path, sizeof path, "srv*%s*http://127.0.0.1:%d/", cache, port);
+	CHECK_OK(hvs_image_open(&img, wg_vmrs, NULL));
+	{
+		hvs_sym_opts o;
+		memset(&o, 0, sizeof o);
+		o.symbol_path = path;
+		o.vp = HVS_SYM_VP_AUTO;
+		o.flags = HVS_SYM_NO_ENV;
+		o.msg = on_msg;
+		msgs[0] = '\0';
+		CHECK_OK(hvs_sym_open(&s, img, &o));
+	}
+	if (hvs_sym_load_kernel(s) != HVS_OK) {
+		test__fail(__FILE__, __LINE__, "%s\n%s", hvs_sym_errmsg(s), msgs);
+		goto out;
+	}
+	CHECK(strstr(msgs, "downloaded to") != NULL);
+	CHECK_OK(hvs_sym_resolve(s, "hvsdrv!HvsDrvGlobals", &g));
+	CHECK_EQ(g.va, want_va(&dpo, WG_DRIVER_BASE, "HvsDrvGlobals"));
+	/* The cached copies are the served files, byte for byte. */
+	CHECK_OK(hvs_sym_module_at(s, 0, &m));
+	CHECK(strncmp(m.pdb_path, cache, strlen(cache)) == 0);
+	CHECK(same_file(m.pdb_path, wg_kpdb));
+	CHECK_OK(hvs_sym_module_at(s, 1, &m));
+	CHECK(same_file(m.pdb_path, wg_dpdb));
+out:
+	hvs_sym_close(s);
+	hvs_image_close(img);
+}
+
+/* The fixture's store served over HTTP: both PDBs are downloaded into a
+ * downstream store, checked (GUID, age) and used. */
+static void test_sym__download(void)
+{
+	char root[1024], cache[1100], dir[1100];
+	test_httpd srv;
+	int rc;
+	NEED_WINGUEST();
+	if (!hvs_sym_has_download())
+		SKIP("built without libcurl (HVS_WITH_CURL)");
+	snprintf(root, sizeof root, "%s", test_tmp_path("sym_download"));
+	snprintf(cache, sizeof cache, "%s/cache", root);
+	{
+		char cmd[2400];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", root, root);
+		CHECK(system(cmd) == 0);
+	}
+	snprintf(dir, sizeof dir, "%s/symbols", WG_DIR);
+	rc = test_httpd_start(&srv, dir, root);
+	if (rc == 77)
+		SKIP("%s not found", TEST_HTTPD_PYTHON);
+	CHECK(rc == 0);
+	download_cases(cache, srv.port);
+	test_httpd_stop(&srv);
+}
+#else
+static void test_sym__download(void)
+{
+	SKIP("POSIX-only test (fork)");
+}
+#endif
+
 /* ---------------------------------------------------------------- CLI */
 
 /* Run the CLI; its stdout into @out (malloc'd); returns the exit code. */
@@ -582,4 +667,4 @@ static void test_sym__cli(void)
 
 TEST_MAIN(TEST(test_sym__kernel_and_globals), TEST(test_sym__types), TEST(test_sym__modules),
 	  TEST(test_sym__load_module), TEST(test_sym__failures), TEST(test_sym__args),
-	  TEST(test_sym__cli))
+	  TEST(test_sym__download), TEST(test_sym__cli))

@@ -16,14 +16,12 @@
 #include <string.h>
 
 #ifndef _WIN32
-#  include <signal.h>
 #  include <sys/stat.h>
 #  include <sys/types.h>
-#  include <sys/wait.h>
-#  include <time.h>
 #  include <unistd.h>
 #endif
 
+#include "httpd.h"
 #include "sym/symsrv.h"
 #include "test.h"
 
@@ -385,85 +383,21 @@ static void test_symsrv__downstream_copies(void)
 
 /* ------------------------------------------------------------- HTTP */
 
-/* The test server: serves @root; /trunc/ paths announce 100000 bytes and
- * send 9 (HTTP/1.0 closes the connection: a truncated body). */
-static const char server_py[] =
-	"import http.server, os, sys\n"
-	"root, portfile = sys.argv[1], sys.argv[2]\n"
-	"class H(http.server.SimpleHTTPRequestHandler):\n"
-	"    def __init__(s, *a, **k):\n"
-	"        super().__init__(*a, directory=root, **k)\n"
-	"    def log_message(s, *a):\n"
-	"        pass\n"
-	"    def do_GET(s):\n"
-	"        if s.path.startswith('/trunc/'):\n"
-	"            s.send_response(200)\n"
-	"            s.send_header('Content-Length', '100000')\n"
-	"            s.end_headers()\n"
-	"            s.wfile.write(b'PDB:short')\n"
-	"            return\n"
-	"        return super().do_GET()\n"
-	"srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-	"with open(portfile + '.t', 'w') as f:\n"
-	"    f.write(str(srv.server_address[1]))\n"
-	"os.rename(portfile + '.t', portfile)\n"
-	"srv.serve_forever()\n";
-
-static void test_symsrv__http(void)
+/* The download cases against the server on @port serving @root. */
+static void http_cases(const char *root, int port)
 {
-	char root[1024], path[4096], script[1100], portfile[1100], url[128];
+	char path[4096], url[128];
 	char *got;
-	const char *py = "/usr/bin/python3";
-	const char *d;
-	pid_t pid;
-	int port = 0, i, status;
-	if (!hvs__symsrv_can_download())
-		SKIP("built without libcurl (HVS_WITH_CURL)");
-	if (access(py, X_OK) != 0)
-		SKIP("%s not found", py);
-	d = fresh("symsrv_http");
-	CHECK(d != NULL);
-	snprintf(root, sizeof root, "%s", d);
-	/* The served store: the right PDB, and garbage under another name. */
-	CHECK(put(root, "www/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb", "PDB:" KEY1) == 0);
-	CHECK(put(root, "bad/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb", "<html>oops</html>") == 0);
-	snprintf(script, sizeof script, "%s/server.py", root);
-	snprintf(portfile, sizeof portfile, "%s/port", root);
-	CHECK(test_write_file(script, server_py, strlen(server_py)) == 0);
-	snprintf(path, sizeof path, "%s", root);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		execl(py, py, script, path, portfile, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && !port; i++) {
-		FILE *f = fopen(portfile, "r");
-		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (!port) {
-			struct timespec ts = { 0, 50000000L };
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (!port) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
-		CHECK(!"the test HTTP server did not start");
-	}
 	/* Success: downloaded into the downstream store, no temporary left. */
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/www", port);
 	snprintf(path, sizeof path, "srv*%s/cache*%s", root, url);
-	if (find(path, NULL, &got) != HVS_OK)
+	if (find(path, NULL, &got) != HVS_OK) {
 		test__fail(__FILE__, __LINE__, "download failed:\n%s", msgs);
-	else {
-		CHECK(exists(root, "cache/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb"));
-		CHECK(strstr(msgs, "downloaded to") != NULL);
-		free(got);
+		return;
 	}
+	free(got);
+	CHECK(exists(root, "cache/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb"));
+	CHECK(strstr(msgs, "downloaded to") != NULL);
 	/* 404: not found, the message says so, nothing written. */
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/missing", port);
 	snprintf(path, sizeof path, "srv*%s/c404*%s", root, url);
@@ -482,13 +416,43 @@ static void test_symsrv__http(void)
 	CHECK_STATUS(find(path, NULL, &got), HVS_E_NOTFOUND);
 	CHECK(strstr(msgs, "downloaded file refused: not the wanted PDB") != NULL);
 	CHECK(!exists(root, "cbad/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb"));
-	/* A bare srv*URL without a default store cannot download. */
+	/* A bare srv*URL without a default store cannot download... */
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/www", port);
 	snprintf(path, sizeof path, "srv*%s", url);
 	CHECK_STATUS(find(path, NULL, &got), HVS_E_NOTFOUND);
 	CHECK(strstr(msgs, "no downstream store") != NULL);
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
+	/* ...with one it downloads there. */
+	snprintf(path, sizeof path, "%s/default", root);
+	{
+		char p2[4096];
+		snprintf(p2, sizeof p2, "srv*%s", url);
+		CHECK_OK(find(p2, path, &got));
+		free(got);
+	}
+	CHECK(exists(root, "default/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb"));
+}
+
+static void test_symsrv__http(void)
+{
+	char root[1024];
+	const char *d;
+	test_httpd srv;
+	int rc;
+	if (!hvs__symsrv_can_download())
+		SKIP("built without libcurl (HVS_WITH_CURL)");
+	d = fresh("symsrv_http");
+	CHECK(d != NULL);
+	snprintf(root, sizeof root, "%s", d);
+	/* The served store: the right PDB, and garbage under another name. */
+	CHECK(put(root, "www/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb", "PDB:" KEY1) == 0);
+	CHECK(put(root, "bad/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb", "<html>oops</html>") == 0);
+	rc = test_httpd_start(&srv, root, root);
+	if (rc == 77)
+		SKIP("%s not found", TEST_HTTPD_PYTHON);
+	CHECK(rc == 0);
+	/* The server is stopped whatever the cases found. */
+	http_cases(root, srv.port);
+	test_httpd_stop(&srv);
 	{
 		char cmd[1100];
 		snprintf(cmd, sizeof cmd, "find '%s' -name '*.tmp' | grep -q .", root);
