@@ -601,7 +601,9 @@ VMSD_API HRESULT WINAPI ApplyGuestMemoryFix(VM_SAVED_STATE_DUMP_HANDLE vmSavedSt
  *         image); HRESULT_FROM_WIN32(ERROR_NOT_FOUND) (the kernel's PDB is
  *         not along the path); HRESULT_FROM_WIN32(ERROR_FILE_CORRUPT) (the
  *         only matching PDB is damaged); E_INVALIDARG (a symbol path that
- *         cannot be parsed).  The debug-info callback gets the details.
+ *         cannot be parsed); HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)
+ *         (`symsrv*DLL*...` with a DLL other than symsrv.dll).  The
+ *         debug-info callback gets the details.
  */
 VMSD_API HRESULT WINAPI LoadSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 						     LPCWSTR userSymbols, BOOL force);

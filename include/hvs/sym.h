@@ -117,9 +117,10 @@ HVS_API int hvs_sym_has_download(void);
  * @param out  receives the provider; release with hvs_sym_close().
  * @param img  the guest image; borrowed, must outlive the provider.
  * @param o    options, or NULL for the defaults.
- * @return HVS_OK; HVS_E_INVALID (NULL argument, or a symbol path element
- *         that cannot be parsed, e.g. `srv*` with nothing after it:
- *         errbuf says which); HVS_E_NOMEM.
+ * @return HVS_OK; HVS_E_INVALID (NULL argument, no such VP, or a symbol
+ *         path element that cannot be parsed, e.g. `srv*` with nothing
+ *         after it: errbuf says which); HVS_E_UNSUPPORTED (`symsrv*DLL*`
+ *         with a DLL other than symsrv.dll); HVS_E_NOMEM.
  */
 HVS_API hvs_status hvs_sym_open(hvs_sym **out, hvs_image *img,
 				const hvs_sym_opts *o);
