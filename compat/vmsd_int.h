@@ -62,6 +62,10 @@ LPWSTR vmsd__to_utf16(const char *s);
  * S_OK when it can, 0x80070002 / 0x80070003 / 0x80070005 otherwise. */
 HRESULT vmsd__check_readable(const char *path);
 
+/* Overlay the memory fixes of @v on @buf, which holds @len bytes read at
+ * guest-physical address @gpa (vmsd.c). */
+void vmsd__apply_fixes(const vmsd_handle *v, uint64_t gpa, uint8_t *buf, size_t len);
+
 /* Close the symbol provider of @v, if any (vmsd_sym.c). */
 void vmsd__sym_release(vmsd_handle *v);
 

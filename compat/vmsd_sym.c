@@ -237,12 +237,40 @@ VMSD_API HRESULT WINAPI ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DU
 	return S_OK;
 }
 
+/*
+ * Read @len bytes at @va through VP @vp page by page: translation by the
+ * VP's page tables, data from the image with the memory fixes applied
+ * (ApplyGuestMemoryFix changes every later read, api.md 2.5).
+ */
+static hvs_status read_gva(vmsd_handle *v, UINT32 vp, uint64_t va, uint8_t *buf, size_t len)
+{
+	while (len) {
+		uint64_t gpa;
+		size_t chunk = 4096 - (size_t)(va & 4095), done = 0;
+		hvs_status st;
+		if (chunk > len)
+			chunk = len;
+		st = hvs_vp_translate(v->img, vp, va, &gpa, NULL, NULL);
+		if (st != HVS_OK)
+			return st;
+		st = hvs_image_read(v->img, HVS_SPACE_GPA, gpa, buf, chunk, &done);
+		vmsd__apply_fixes(v, gpa, buf, done);
+		if (st != HVS_OK)
+			return st;
+		buf += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return HVS_OK;
+}
+
 /* Resolve a global and read bufferSize bytes of it through the VP. */
 VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 						     UINT32 vpId, LPCSTR globalName,
 						     LPVOID buffer, ULONG bufferSize)
 {
 	vmsd_handle *v;
+	hvs_sym_global g;
 	hvs_status st;
 	HRESULT hr = get_sym(vmSavedStateDumpHandle, vpId, &v);
 	if (FAILED(hr))
@@ -251,11 +279,21 @@ VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE 
 		return E_INVALIDARG;
 	if (!buffer && bufferSize)
 		return E_POINTER;
-	st = hvs_sym_read(v->sym, vpId, globalName, buffer, bufferSize, NULL);
-	/* A page of the variable that is not mapped: the 22000+ code. */
-	if (st == HVS_E_NOTPRESENT)
+	st = hvs_sym_resolve(v->sym, globalName, &g);
+	if (st != HVS_OK)
+		return vmsd__hresult(st);
+	st = read_gva(v, vpId, g.va, buffer, bufferSize);
+	switch (st) {
+	case HVS_E_NOTPRESENT:
+		/* A page of the variable is not mapped: the 22000+ code. */
 		return VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED;
-	return vmsd__hresult(st);
+	case HVS_E_NOTFOUND:
+		/* The VP's paging registers are not saved (as in
+		 * GuestVirtualAddressToPhysicalAddress). */
+		return VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE;
+	default:
+		return vmsd__hresult(st);
+	}
 }
 
 /* Size of a type; 0 (not an error) when it is unknown. */

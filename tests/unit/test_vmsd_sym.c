@@ -155,6 +155,16 @@ static void test_vmsd_sym__globals(void)
 	CHECK_EQ(size, po_find_udt(&dpo, "_HVSDRV_GLOBALS")->size);
 	CHECK_HR(ReadSavedStateGlobalVariable(h, 0, "hvsdrv!HvsDrvDebugLevel", &u32, 4), S_OK);
 	CHECK_EQ(u32, 2);
+	/* Reads see memory fixes (api.md 2.5): patch the middle two bytes. */
+	{
+		uint8_t fix[2] = { 0xAB, 0xCD };
+		CHECK_HR(ResolveSavedStateGlobalVariableAddress(h, 0, "hvsdrv!HvsDrvDebugLevel", &va,
+								NULL), S_OK);
+		CHECK_EQ(va, want_va(&dpo, WG_DRIVER_BASE, "HvsDrvDebugLevel"));
+		CHECK_HR(ApplyGuestMemoryFix(h, 0, va + 1, fix, 2), S_OK);
+		CHECK_HR(ReadSavedStateGlobalVariable(h, 1, "HvsDrvDebugLevel", &u32, 4), S_OK);
+		CHECK_EQ(u32, 0x00CDAB02);
+	}
 	/* Unknown names, bad arguments. */
 	CHECK_HR(ResolveSavedStateGlobalVariableAddress(h, 0, "nt!NoSuchGlobal", &va, NULL),
 		 VMSD_E_NOT_FOUND);
