@@ -27,6 +27,7 @@ enum { OPT_JSON = 1, OPT_SYMBOLS, OPT_LENGTH, OPT_VERBOSE, OPT_NO_DOWNLOAD,
 /* Most bytes `sym --length` reads. */
 #define SYM_MAX_BYTES (1u << 20)
 
+/* Options of `sym`; the VP and input options come from vpopts.h. */
 static const cli_opt sym_opts[] = {
 	{ "json", 0, 0, OPT_JSON },
 	{ "symbols", 's', 1, OPT_SYMBOLS },
@@ -36,6 +37,7 @@ static const cli_opt sym_opts[] = {
 	CLI_VPOPTS_TAIL(OPT_HELP)
 };
 
+/* Options of `modules`. */
 static const cli_opt modules_opts[] = {
 	{ "json", 0, 0, OPT_JSON },
 	{ "symbols", 's', 1, OPT_SYMBOLS },
@@ -189,7 +191,11 @@ static hvs_status on_field(void *ud, const hvs_sym_field *f)
 	return HVS_OK;
 }
 
-/* Answer one NAME; returns a CLI exit code. */
+/*
+ * Answer one NAME; returns a CLI exit code.  A name is tried as a global
+ * first and as a type second, as WinDbg's `x` and `dt` would; only when
+ * neither exists is it an error, with both reasons.
+ */
 static int sym_one(symcli *c, hvs_sym *s, cli_json *j, const char *name)
 {
 	hvs_sym_global g;
@@ -285,6 +291,7 @@ static int sym_one(symcli *c, hvs_sym *s, cli_json *j, const char *name)
 	return cli_exit_code(st);
 }
 
+/* hvs sym: every NAME is answered, even after a failure. */
 int cmd_sym(int argc, char **argv)
 {
 	cli_optstate st;
@@ -345,6 +352,11 @@ static void guid_str(char *buf, size_t size, const uint8_t g[16])
 		 g[12], g[13], g[14], g[15]);
 }
 
+/*
+ * hvs modules: the kernel and the loaded-module list.  A module list that
+ * cannot be walked still prints what was found (at least the kernel); the
+ * exit code reports the failure.
+ */
 int cmd_modules(int argc, char **argv)
 {
 	cli_optstate st;

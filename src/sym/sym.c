@@ -14,6 +14,7 @@
 #include "hvs/vp.h"
 #include "sym/sym_int.h"
 
+/* Whether HTTP(S) stores can be downloaded from (compiled with libcurl). */
 int hvs_sym_has_download(void)
 {
 	return hvs__symsrv_can_download();
@@ -44,6 +45,12 @@ static char *default_store(const hvs__alloc *a, const char *given)
 	return NULL;
 }
 
+/*
+ * Create a provider: options, the parsed symbol path, the default store.
+ * Nothing is read from the guest or the disk yet, so opening is cheap and
+ * cannot fail on a guest that is not Windows; hvs_sym_load_kernel() does
+ * the work.
+ */
 hvs_status hvs_sym_open(hvs_sym **out, hvs_image *img, const hvs_sym_opts *o)
 {
 	hvs_sym_opts dflt;
@@ -99,6 +106,7 @@ fail:
 	return st;
 }
 
+/* Release what one module owns (its PDB and names), not the slot. */
 static void mod_free(hvs_sym *s, hvs__sym_mod *m)
 {
 	hvs_pdb_close(m->pdb);
@@ -108,6 +116,7 @@ static void mod_free(hvs_sym *s, hvs__sym_mod *m)
 	hvs__free(&s->a, m->pdb_path);
 }
 
+/* Release the provider, its modules, PDBs and cached type names. */
 void hvs_sym_close(hvs_sym *s)
 {
 	size_t i;
@@ -126,11 +135,13 @@ void hvs_sym_close(hvs_sym *s)
 	hvs__free(&a, s);
 }
 
+/* The message of the last failure. */
 const char *hvs_sym_errmsg(const hvs_sym *s)
 {
 	return s ? s->err.msg : "NULL symbol provider";
 }
 
+/* Replace the message callback; later messages go to the new one. */
 void hvs_sym_set_msg(hvs_sym *s, hvs_sym_msg_fn fn, void *ud)
 {
 	if (!s)
@@ -174,6 +185,11 @@ static hvs_status stem(hvs_sym *s, char **dst, const char *name)
 	return dup_name(s, dst, tmp);
 }
 
+/*
+ * Register a module by base.  Modules are identified by their base: the
+ * same image reached twice (the module list and LoadSavedStateModuleSymbols,
+ * or the list and the kernel locator) stays one module.
+ */
 hvs_status hvs__sym_add_module(hvs_sym *s, const char *name, const char *image_name,
 			       uint64_t base, uint32_t size, size_t *out)
 {
@@ -220,6 +236,13 @@ hvs_status hvs__sym_add_module(hvs_sym *s, const char *name, const char *image_n
 	return HVS_OK;
 }
 
+/*
+ * Fill a module's identity from its PE headers in guest memory: the
+ * TimeDateStamp, SizeOfImage when unknown, the export directory's DLL name
+ * when no image name was given, and the CodeView record that names its PDB.
+ * A malformed or absent image is "not found" for the caller: there is no
+ * module at that base, whatever the bytes there are.
+ */
 hvs_status hvs__sym_read_cv(hvs_sym *s, hvs__sym_mod *m)
 {
 	hvs_pe *pe = NULL;
@@ -451,6 +474,7 @@ typedef struct check_ctx {
 	char damage[HVS_ERRMSG_MAX];
 } check_ctx;
 
+/* Open a candidate and compare its GUID and age with the module's. */
 static hvs_status check_pdb(void *ud, const char *path, char *why, size_t whysize)
 {
 	check_ctx *c = ud;
@@ -468,6 +492,12 @@ static hvs_status check_pdb(void *ud, const char *path, char *why, size_t whysiz
 	return st;
 }
 
+/*
+ * Load module @i's PDB: its CodeView record (read now if needed), a lookup
+ * along the symbol path with the GUID/age check, then the PDB kept open
+ * for the provider's lifetime.  A failure is remembered so that a name
+ * lookup does not search the path (or the network) again for every name.
+ */
 hvs_status hvs__sym_load(hvs_sym *s, size_t i)
 {
 	hvs__sym_mod *m = &s->mods[i];
@@ -524,6 +554,11 @@ hvs_status hvs__sym_load(hvs_sym *s, size_t i)
 	return HVS_OK;
 }
 
+/*
+ * Locate the kernel (kernel.c) once, make it module 0 named "nt", then
+ * load its PDB.  After a failed PDB load the image stays located (the
+ * Windows version can still be named) and a new call retries the PDB.
+ */
 hvs_status hvs_sym_load_kernel(hvs_sym *s)
 {
 	hvs_pe_found f;
@@ -571,6 +606,7 @@ hvs_status hvs_sym_load_kernel(hvs_sym *s)
 	return hvs__sym_load(s, 0);
 }
 
+/* Whether the kernel image was located, and where. */
 int hvs_sym_kernel(const hvs_sym *s, uint64_t *base, uint32_t *size)
 {
 	if (!s || !s->kernel_located)
@@ -582,6 +618,12 @@ int hvs_sym_kernel(const hvs_sym *s, uint64_t *base, uint32_t *size)
 	return 1;
 }
 
+/*
+ * LoadSavedStateModuleSymbols(Ex): register the image at @base (or find
+ * it), check the timestamp the caller expects, take the caller's name for
+ * it, and load its PDB (again, if an earlier attempt failed: the caller
+ * asks explicitly).
+ */
 hvs_status hvs_sym_load_module(hvs_sym *s, const char *image_name,
 			       const char *module_name, uint64_t base, uint32_t size,
 			       uint32_t timestamp)
@@ -612,11 +654,13 @@ hvs_status hvs_sym_load_module(hvs_sym *s, const char *image_name,
 	return hvs__sym_load(s, idx);
 }
 
+/* Number of registered modules. */
 size_t hvs_sym_module_count(const hvs_sym *s)
 {
 	return s ? s->nmods : 0;
 }
 
+/* A module's public view (strings borrowed from the provider). */
 hvs_status hvs_sym_module_at(const hvs_sym *s, size_t i, hvs_sym_module *out)
 {
 	const hvs__sym_mod *m;
@@ -640,6 +684,7 @@ hvs_status hvs_sym_module_at(const hvs_sym *s, size_t i, hvs_sym_module *out)
 	return HVS_OK;
 }
 
+/* Load module @i's symbols unless that was tried already. */
 hvs_status hvs_sym_module_load(hvs_sym *s, size_t i)
 {
 	if (!s || i >= s->nmods)
@@ -780,6 +825,7 @@ static hvs_status each_mod(hvs_sym *s, const char *full, per_mod_fn fn, void *ud
 
 /* ------------------------------------------------------------ globals */
 
+/* Per-module step of hvs_sym_resolve(): RVA to VA with the module's base. */
 static hvs_status global_in(hvs_sym *s, hvs__sym_mod *m, const char *name, void *ud)
 {
 	hvs_sym_global *g = ud;
@@ -792,6 +838,7 @@ static hvs_status global_in(hvs_sym *s, hvs__sym_mod *m, const char *name, void 
 	return HVS_OK;
 }
 
+/* Resolve `Name` or `module!Name` (docs/symbols.md 3). */
 hvs_status hvs_sym_resolve(hvs_sym *s, const char *name, hvs_sym_global *out)
 {
 	if (!s || !name || !out)
@@ -801,6 +848,7 @@ hvs_status hvs_sym_resolve(hvs_sym *s, const char *name, hvs_sym_global *out)
 	return each_mod(s, name, global_in, out, "global");
 }
 
+/* Resolve a global and read it through a VP's page tables. */
 hvs_status hvs_sym_read(hvs_sym *s, uint32_t vp, const char *name, void *buf,
 			size_t len, size_t *done)
 {
@@ -823,6 +871,7 @@ hvs_status hvs_sym_read(hvs_sym *s, uint32_t vp, const char *name, void *buf,
 	return HVS_OK;
 }
 
+/* A kernel global for kernel.c, without the name parsing of resolve. */
 hvs_status hvs__sym_kernel_global(hvs_sym *s, const char *name, uint64_t *va,
 				  uint64_t *size)
 {
@@ -847,6 +896,7 @@ static hvs_status size_in(hvs_sym *s, hvs__sym_mod *m, const char *name, void *u
 	return pdb_type_size(s, m, name, ud);
 }
 
+/* Size of a type by name (module-qualified or not). */
 hvs_status hvs_sym_type_size(hvs_sym *s, const char *type, uint64_t *size)
 {
 	if (!s || !type || !size)
@@ -868,6 +918,7 @@ static hvs_status fields_in(hvs_sym *s, hvs__sym_mod *m, const char *name, void 
 	return pdb_fields(s, m, name, fa->size, fa->cb, fa->ud);
 }
 
+/* Every field of a type, in declaration order (dt). */
 hvs_status hvs_sym_fields(hvs_sym *s, const char *type, uint64_t *size,
 			  hvs_sym_field_fn cb, void *ud)
 {
@@ -893,6 +944,7 @@ static hvs_status field_in(hvs_sym *s, hvs__sym_mod *m, const char *name, void *
 	return pdb_field(s, m, name, fa->field, fa->out);
 }
 
+/* One field of a type, by exact name or dotted path. */
 hvs_status hvs_sym_find_field(hvs_sym *s, const char *type, const char *field,
 			      hvs_sym_field *out)
 {
@@ -910,6 +962,7 @@ hvs_status hvs_sym_find_field(hvs_sym *s, const char *type, const char *field,
 	return st;
 }
 
+/* A field offset of a kernel type for kernel.c (module list layout). */
 hvs_status hvs__sym_kernel_field(hvs_sym *s, const char *type, const char *field,
 				 uint64_t *offset)
 {

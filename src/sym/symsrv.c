@@ -69,6 +69,7 @@ static char *dupn(const hvs__alloc *a, const char *s, size_t n)
 	return d;
 }
 
+/* Release what one element owns. */
 static void elem_free(hvs__sp_elem *el, const hvs__alloc *a)
 {
 	size_t i;
@@ -78,6 +79,7 @@ static void elem_free(hvs__sp_elem *el, const hvs__alloc *a)
 	hvs__free(a, el->stores);
 }
 
+/* Release a parsed path (also a partly parsed one). */
 void hvs__sympath_free(hvs__sympath *p, const hvs__alloc *a)
 {
 	size_t i;
@@ -113,7 +115,12 @@ static hvs_status split_stores(hvs__sp_elem *el, const char *s, size_t n,
 	return HVS_OK;
 }
 
-/* Parse one trimmed, non-empty element [s, s + n). */
+/*
+ * Parse one trimmed, non-empty element [s, s + n).  The keyword decides:
+ * `srv*` and `symsrv*symsrv.dll*` start a store chain, `cache` (alone or
+ * followed by '*') a cache; anything else is a folder, even with a '*' in
+ * it (a folder name may contain one).
+ */
 static hvs_status parse_elem(hvs__sp_elem *el, const char *s, size_t n,
 			     const hvs__alloc *a, hvs__err *e)
 {
@@ -158,6 +165,10 @@ static hvs_status parse_elem(hvs__sp_elem *el, const char *s, size_t n,
 	return HVS_OK;
 }
 
+/*
+ * Split at ';' and parse each element.  On failure nothing is kept: a
+ * half-understood path would search places the user did not mean.
+ */
 hvs_status hvs__sympath_parse(hvs__sympath *out, const char *path,
 			      const hvs__alloc *a, hvs__err *e)
 {
@@ -199,6 +210,7 @@ fail:
 
 /* ----------------------------------------------------------- the key */
 
+/* The store directory name of a PDB (symstore's key). */
 void hvs__symsrv_key(char *buf, const uint8_t guid[16], uint32_t age)
 {
 	/* Data1, Data2 and Data3 are little-endian numbers printed as such;
@@ -222,6 +234,7 @@ typedef struct finder {
 	int tried;               /* candidates refused or places looked at */
 } finder;
 
+/* One line to the caller's message callback, if any. */
 static void say(const finder *f, const char *fmt, ...) HVS__PRINTF(2, 3);
 static void say(const finder *f, const char *fmt, ...)
 {
@@ -257,6 +270,7 @@ static int join(char *buf, size_t size, const char *a1, const char *a2,
 	return 0;
 }
 
+/* Whether @path can be opened for reading (a file, not a folder, in practice). */
 static int is_file(const char *path)
 {
 	FILE *fp = fopen(path, "rb");
@@ -266,6 +280,7 @@ static int is_file(const char *path)
 	return 1;
 }
 
+/* Whether a store is an HTTP(S) URL rather than a folder. */
 static int is_url(const char *s)
 {
 	return ieq(s, "http://", 7) || (strlen(s) >= 8 && ieq(s, "https://", 8));
@@ -361,7 +376,12 @@ static int copy_file(const char *src, const char *dest)
 
 /* ---------------------------------------------------- the candidates */
 
-/* Offer @path to the check; on success keep it as the result. */
+/*
+ * Offer @path to the check; on success keep it as the result.  Every
+ * refusal is reported with its reason: "not found" after a search is only
+ * useful when the user can see which files were looked at and why they
+ * did not match.
+ */
 static hvs_status offer(finder *f, const char *path)
 {
 	char why[HVS_ERRMSG_MAX];
@@ -486,7 +506,11 @@ static hvs_status look_store(finder *f, const char *dir)
 	return HVS_E_NOTFOUND;
 }
 
-/* Copy a found PDB into store @dir (a downstream store or cache). */
+/*
+ * Copy a found PDB into store @dir (a downstream store or cache), as
+ * symsrv does, so that the next lookup is local.  A copy that fails is
+ * reported and otherwise ignored: the PDB was found all the same.
+ */
 static void copy_into(finder *f, const char *dir)
 {
 	char dest[SP_PATH_MAX];
@@ -507,7 +531,11 @@ static hvs_status check_tmp(void *ud, const char *path, char *why, size_t whysiz
 	return f->req->check(f->req->check_ud, path, why, whysize);
 }
 
-/* Download from HTTP store @url into local store @dest_dir. */
+/*
+ * Download from HTTP store @url into local store @dest_dir.  HTTP stores
+ * are only read through a local downstream store: the PDB reader maps
+ * files, and keeping the download makes the next session offline.
+ */
 static hvs_status look_http(finder *f, const char *url, const char *dest_dir)
 {
 	char u[SP_PATH_MAX], dest[SP_PATH_MAX], why[HVS_ERRMSG_MAX];
@@ -599,6 +627,10 @@ static hvs_status look_dir(finder *f, const char *dir)
 	return look_store(f, dir);
 }
 
+/*
+ * Walk the path elements in order until one yields a PDB the check
+ * accepts, remembering the active cache* folder on the way.
+ */
 hvs_status hvs__symsrv_find(char **out, const hvs__sympath *path,
 			    const hvs__symsrv_req *req, const hvs__alloc *a,
 			    hvs__err *e)
@@ -663,6 +695,7 @@ hvs_status hvs__symsrv_find(char **out, const hvs__sympath *path,
 
 #ifdef HVS_WITH_CURL
 
+/* Built with libcurl. */
 int hvs__symsrv_can_download(void)
 {
 	return 1;
@@ -674,6 +707,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 	return fwrite(p, size, n, (FILE *)ud) * size;
 }
 
+/*
+ * One GET into a temporary file beside @dest, checked, then renamed: the
+ * store never holds a partial or unchecked file, even when the process is
+ * killed mid-transfer (only a stray *.tmp can be left then).
+ */
 hvs_status hvs__symsrv_download(const char *url, const char *dest,
 				hvs__symsrv_check_fn check, void *check_ud,
 				char *why, size_t whysize)
@@ -757,6 +795,7 @@ hvs_status hvs__symsrv_download(const char *url, const char *dest,
 
 #else /* !HVS_WITH_CURL */
 
+/* Built without libcurl: every HTTP store is skipped with a message. */
 int hvs__symsrv_can_download(void)
 {
 	return 0;
