@@ -442,7 +442,8 @@ typedef enum hvs_pdb_name_style {
 } hvs_pdb_name_style;
 
 /**
- * Print the name of type @p ti.
+ * Print the name of type @p ti.  On failure @p buf holds "" (when
+ * @p size > 0).
  * @param len  receives the length without the NUL (may be NULL).
  * @return HVS_OK; HVS_E_BUFSIZE (*len is the length needed, minus the
  *         NUL; the buffer holds a truncated, NUL-terminated name);

@@ -352,13 +352,15 @@ hvs_status hvs_pdb_rva(const hvs_pdb *pdb, uint16_t segment, uint32_t offset,
 	if (!pdb || !rva)
 		return HVS_E_INVALID;
 	if (pdb->omap_from && pdb->secs_orig) {
-		if (segment == 0 || segment > pdb->nsecs_orig)
+		if (segment == 0 || segment > pdb->nsecs_orig ||
+		    offset > UINT32_MAX - pdb->secs_orig[segment - 1].rva)
 			return HVS_E_NOTFOUND;
 		if (omap_map(pdb, pdb->secs_orig[segment - 1].rva + offset, rva))
 			return HVS_E_NOTFOUND;
 		return HVS_OK;
 	}
-	if (segment == 0 || segment > pdb->info.section_count)
+	if (segment == 0 || segment > pdb->info.section_count ||
+	    offset > UINT32_MAX - pdb->secs[segment - 1].rva)
 		return HVS_E_NOTFOUND;
 	*rva = pdb->secs[segment - 1].rva + offset;
 	return HVS_OK;

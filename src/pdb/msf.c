@@ -277,11 +277,13 @@ hvs_status hvs__pdb_stream(hvs_pdb *pdb, uint32_t idx, const char *what,
 	list = pdb->dir + pdb->sfirst[idx];
 	for (i = 0; i < nb; i++) {
 		uint32_t b = hvs__le32(list + 4 * (size_t)i);
-		char where[64];
-		snprintf(where, sizeof where, "%s (stream %u)", what, idx);
-		s = check_block(pdb, b, where, i);
-		if (s)
-			return s;
+		if (b >= pdb->nblocks ||
+		    ((uint64_t)b + 1) * bs > pdb->file_size) {
+			/* Format the stream's name only when it is needed. */
+			char where[96];
+			snprintf(where, sizeof where, "%s (stream %u)", what, idx);
+			return check_block(pdb, b, where, i);
+		}
 		if (i && b != hvs__le32(list + 4 * (size_t)(i - 1)) + 1)
 			contiguous = 0;
 	}

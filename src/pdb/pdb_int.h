@@ -47,6 +47,8 @@ typedef struct pdb_stream {
 /* A hash-table record list of the GSI or PSI (built on first use). */
 typedef struct pdb_gsi {
 	int loaded;
+	hvs_status fail;       /* a load that failed, replayed with failmsg */
+	char failmsg[HVS_ERRMSG_MAX];
 	int present;           /* the stream exists */
 	const uint8_t *hr;     /* hash records: {u32 off+1, u32 cref} */
 	uint32_t nhr;
@@ -59,6 +61,8 @@ typedef struct pdb_gsi {
 /* TPI or IPI: the record index and the name indexes. */
 typedef struct pdb_tpi {
 	int loaded;
+	hvs_status fail;       /* a load that failed, replayed with failmsg */
+	char failmsg[HVS_ERRMSG_MAX];
 	int present;
 	const char *label;     /* "TPI" / "IPI" */
 	uint16_t stream;

@@ -88,8 +88,25 @@ static hvs_status load_symrec(hvs_pdb *pdb)
 	return HVS_OK;
 }
 
-/* Decode and check the hash table of the GSI or PSI. */
+static hvs_status load_gsi_once(hvs_pdb *pdb, pdb_gsi *g);
+
+/* Load once; a failure is remembered and replayed with its message. */
 static hvs_status load_gsi(hvs_pdb *pdb, pdb_gsi *g)
+{
+	hvs_status s;
+
+	if (g->fail)
+		return hvs__err_set(&pdb->err, g->fail, "%s", g->failmsg);
+	s = load_gsi_once(pdb, g);
+	if (s == HVS_E_CORRUPT || s == HVS_E_UNSUPPORTED) {
+		g->fail = s;
+		memcpy(g->failmsg, pdb->err.msg, sizeof g->failmsg);
+	}
+	return s;
+}
+
+/* Decode and check the hash table of the GSI or PSI. */
+static hvs_status load_gsi_once(hvs_pdb *pdb, pdb_gsi *g)
 {
 	const uint8_t *p, *bm, *bv;
 	uint32_t n, base, hr_size, b_size, i, k, nset = 0, next;
@@ -173,11 +190,14 @@ static hvs_status load_gsi(hvs_pdb *pdb, pdb_gsi *g)
 		for (i = IPHR_HASH + 1; i-- > 0;) {
 			if ((bm[i / 8] >> (i % 8)) & 1) {
 				uint32_t v = hvs__le32(bv + 4 * (size_t)--k);
-				if (v % HR_MEMSIZE != 0 || v / HR_MEMSIZE > next)
+				if (v % HR_MEMSIZE != 0 || v / HR_MEMSIZE > next) {
+					hvs__free(&pdb->alloc, g->bucket);
+					g->bucket = NULL;
 					return HVS_CORRUPT(&pdb->err,
 							   "%s bucket %u: record offset %u is not a multiple of %d at or below %u",
 							   g->label, i, v, HR_MEMSIZE,
 							   next * HR_MEMSIZE);
+				}
 				next = v / HR_MEMSIZE;
 			}
 			g->bucket[i] = next;
@@ -362,6 +382,11 @@ static hvs_status follow_procref(hvs_pdb *pdb, const hvs_pdb_symbol *ref,
 	if (out->kind != HVS_PDB_SYM_GPROC && out->kind != HVS_PDB_SYM_LPROC)
 		return sym_corrupt(pdb, where, ref->offset, out->record_kind,
 				   "a procedure reference points at a record that is not a procedure");
+	/* The reference is the procedure's entry in the name hash: a
+	 * different name means one of the two is damaged. */
+	if (strcmp(out->name, ref->name) != 0)
+		return sym_corrupt(pdb, where, ref->offset, out->record_kind,
+				   "the procedure's name differs from its reference's in the GSI");
 	out->module = mod - 1;
 	return finish_sym(pdb, where, out);
 }
@@ -509,7 +534,7 @@ hvs_status hvs_pdb_foreach_module_symbol(hvs_pdb *pdb, uint32_t module,
 {
 	const hvs_pdb_module *m;
 	const uint8_t *d;
-	uint32_t n, off, guard = 0;
+	uint32_t n, off;
 	char where[48];
 
 	if (!pdb || !fn || module >= pdb->info.module_count)
@@ -520,7 +545,7 @@ hvs_status hvs_pdb_foreach_module_symbol(hvs_pdb *pdb, uint32_t module,
 	snprintf(where, sizeof where, "module %u symbols", module);
 	HVS_TRY(hvs__pdb_stream(pdb, m->stream, where, &d, &n));
 	/* The stream starts with a signature (4 = C13); records follow. */
-	for (off = 4; off < m->sym_bytes; guard++) {
+	for (off = 4; off < m->sym_bytes;) {
 		hvs_pdb_symbol sym;
 		uint32_t next;
 		HVS_TRY(decode_sym(pdb, where, d, m->sym_bytes, off, &sym, &next));
@@ -531,6 +556,5 @@ hvs_status hvs_pdb_foreach_module_symbol(hvs_pdb *pdb, uint32_t module,
 			return HVS_OK;
 		off = next;
 	}
-	(void)guard;
 	return HVS_OK;
 }

@@ -271,6 +271,8 @@ hvs_status hvs_pdb_type_name(hvs_pdb *pdb, uint32_t ti, hvs_pdb_name_style style
 
 	if (!pdb || (!buf && size))
 		return HVS_E_INVALID;
+	if (size)
+		buf[0] = 0; /* an empty name on failure */
 	b.pdb = pdb;
 	b.len = 0;
 	b.oom = 0;

@@ -163,9 +163,27 @@ static hvs_status type_corrupt(hvs_pdb *pdb, const pdb_tpi *t, uint32_t ti,
 
 /* -------------------------------------------------------------- loading */
 
+static hvs_status tpi_load(hvs_pdb *pdb, pdb_tpi *t, int ipi);
+
+/* Load once; a failure is remembered and replayed with its message, so
+ * that a damaged stream is not rescanned on every query. */
 hvs_status hvs__pdb_tpi_load(hvs_pdb *pdb, int ipi)
 {
 	pdb_tpi *t = ipi ? &pdb->ipi : &pdb->tpi;
+	hvs_status s;
+
+	if (t->fail)
+		return hvs__err_set(&pdb->err, t->fail, "%s", t->failmsg);
+	s = tpi_load(pdb, t, ipi);
+	if (s == HVS_E_CORRUPT || s == HVS_E_UNSUPPORTED) {
+		t->fail = s;
+		memcpy(t->failmsg, pdb->err.msg, sizeof t->failmsg);
+	}
+	return s;
+}
+
+static hvs_status tpi_load(hvs_pdb *pdb, pdb_tpi *t, int ipi)
+{
 	const uint8_t *p;
 	uint32_t n, off, end, cnt, i, rec_bytes;
 
@@ -212,16 +230,20 @@ hvs_status hvs__pdb_tpi_load(hvs_pdb *pdb, int ipi)
 	off = t->hdr_size;
 	end = t->hdr_size + rec_bytes;
 	for (i = 0; i < cnt; i++) {
-		uint32_t len;
-		if (end - off < 4)
-			return HVS_CORRUPT(&pdb->err,
-					   "%s: type 0x%x (record %u) at stream offset %u: the records end after %u of %u types",
-					   t->label, t->begin + i, i, off, i, cnt);
-		len = hvs__le16(p + off);
-		if (len < 2 || len > end - off - 2)
+		uint32_t len = end - off >= 4 ? hvs__le16(p + off) : 0;
+		if (end - off < 4 || len < 2 || len > end - off - 2) {
+			/* Keep no half-built index: the next use reports the
+			 * same damage again. */
+			hvs__free(&pdb->alloc, t->offs);
+			t->offs = NULL;
+			if (end - off < 4)
+				return HVS_CORRUPT(&pdb->err,
+						   "%s: type 0x%x (record %u) at stream offset %u: the records end after %u of %u types",
+						   t->label, t->begin + i, i, off, i, cnt);
 			return HVS_CORRUPT(&pdb->err,
 					   "%s: type 0x%x (record %u) at stream offset %u: length %u runs past the record data end (%u)",
 					   t->label, t->begin + i, i, off, len, end);
+		}
 		t->offs[i] = off;
 		off += 2 + len;
 	}
@@ -254,6 +276,9 @@ hvs_status hvs__pdb_tpi_record(hvs_pdb *pdb, pdb_tpi *t, uint32_t ti,
 {
 	uint32_t off;
 
+	*leaf = 0;
+	*p = NULL;
+	*n = 0;
 	if (!t->loaded || !t->present)
 		HVS_TRY(hvs__pdb_tpi_load(pdb, t == &pdb->ipi));
 	if (ti < t->begin || ti >= t->end)
@@ -682,7 +707,12 @@ static hvs_status build_names(hvs_pdb *pdb)
 		cap *= 2;
 	t->by_name = hvs__calloc(&pdb->alloc, cap, 2 * sizeof(uint32_t));
 	t->by_uname = hvs__calloc(&pdb->alloc, cap, 2 * sizeof(uint32_t));
-	if (!t->by_name || !t->by_uname)
+	if (!t->by_name || !t->by_uname) {
+		hvs__free(&pdb->alloc, t->by_name);
+		hvs__free(&pdb->alloc, t->by_uname);
+		t->by_name = t->by_uname = NULL;
+	}
+	if (!t->by_name)
 		return hvs__err_set(&pdb->err, HVS_E_NOMEM,
 				    "%s: out of memory for the name index", t->label);
 	t->names_cap = cap;
@@ -694,8 +724,14 @@ static hvs_status build_names(hvs_pdb *pdb)
 		HVS_TRY(hvs__pdb_tpi_record(pdb, t, ti, &leaf, &p, &n));
 		if (!is_udt_leaf(leaf))
 			continue;
-		if (decode_udt(leaf, p, n, &u))
+		if (decode_udt(leaf, p, n, &u)) {
+			/* Leave no half-built index behind: the next lookup
+			 * finds the same damage again. */
+			hvs__free(&pdb->alloc, t->by_name);
+			hvs__free(&pdb->alloc, t->by_uname);
+			t->by_name = t->by_uname = NULL;
 			return type_corrupt(pdb, t, ti, "record truncated or its name is not terminated");
+		}
 		if (u.props & HVS_PDB_PROP_FWDREF)
 			continue;
 		name_insert(t->by_name, cap, ti, fnv1a(u.name), u.name, pdb, 0);

@@ -456,6 +456,26 @@ def main():
         checks = check_pdb(pdbdump, pdb)
         print(f"{os.path.basename(pdb)}: " +
               ", ".join(f"{v} {k}" for k, v in sorted(checks.items())))
+    # Repacks llvm-pdbutil cannot read (tests/pdb/repack.py): a "big MSF"
+    # whose directory's block list spans several blocks (llvm-pdbutil
+    # reads one block-map block) and 8 KiB blocks (it reads up to 4 KiB).
+    # They must read exactly as the PDB they were repacked from.
+    for msf in sorted(glob.glob(os.path.join(fixdir, "*.msf"))):
+        base = os.path.basename(msf)[:-4]
+        orig = os.path.join(fixdir, base.rsplit("-", 1)[0] + ".pdb")
+        with open(msf, "rb") as f:
+            head = f.read(56)
+        bs, dir_bytes = int.from_bytes(head[32:36], "little"), \
+            int.from_bytes(head[44:48], "little")
+        nmap = (((dir_bytes + bs - 1) // bs) * 4 + bs - 1) // bs
+        if base.endswith("-bigdir") and nmap < 2:
+            fail(msf, f"only {nmap} block-map block(s): not a multi-block map")
+        a = run([pdbdump, msf]).split("\n", 1)
+        b = run([pdbdump, orig]).split("\n", 1)
+        if a[1] != b[1]:
+            fail(msf, "reads differently from " + os.path.basename(orig))
+        print(f"{os.path.basename(msf)}: {bs}-byte blocks, {nmap} block-map "
+              f"block(s), same records as {os.path.basename(orig)}")
     for f in failures:
         print("FAIL:", f)
     return 1 if failures else 0

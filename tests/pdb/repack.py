@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Rewrite an MSF 7.0 file (a PDB) with another block size.
+
+    repack.py IN OUT BLOCK_SIZE [EXTRA_STREAMS]
+
+Copies every stream of IN into OUT laid out with BLOCK_SIZE-byte blocks
+(512 ... 65536), keeping the free-block-map positions (blocks 1 and 2 of
+every BLOCK_SIZE-block interval) free of data.  EXTRA_STREAMS empty streams
+are appended to the directory: enough of them make the directory's own
+block list span several blocks, the "big MSF" layout in which the
+superblock lists several block-map blocks from offset 52.
+
+The tests use it to make small fuzz seeds (512-byte blocks) and to exercise
+block sizes and multi-block block maps that lld-link does not write; the
+repacked file must read exactly as the original (tests/pdb/diff_llvm.py).
+Python 3 standard library only.
+"""
+import struct
+import sys
+
+MAGIC = b"Microsoft C/C++ MSF 7.00\r\n\x1aDS\x00\x00\x00"
+
+
+def read_msf(data):
+    if data[:32] != MAGIC:
+        raise SystemExit("not an MSF 7.0 file")
+    bs, _fpm, _nblocks, dir_bytes, _unk = struct.unpack_from("<5I", data, 32)
+    ndir = (dir_bytes + bs - 1) // bs
+    nmap = (ndir * 4 + bs - 1) // bs
+    maps = struct.unpack_from(f"<{nmap}I", data, 52)
+    blist = b"".join(data[m * bs:(m + 1) * bs] for m in maps)
+    dirblocks = struct.unpack_from(f"<{ndir}I", blist, 0)
+    d = b"".join(data[b * bs:(b + 1) * bs] for b in dirblocks)[:dir_bytes]
+    n = struct.unpack_from("<I", d, 0)[0]
+    sizes = struct.unpack_from(f"<{n}I", d, 4)
+    pos = 4 + 4 * n
+    streams = []
+    for sz in sizes:
+        real = 0 if sz == 0xFFFFFFFF else sz
+        nb = (real + bs - 1) // bs
+        blocks = struct.unpack_from(f"<{nb}I", d, pos)
+        pos += 4 * nb
+        body = b"".join(data[b * bs:(b + 1) * bs] for b in blocks)[:real]
+        streams.append((sz, body))
+    return streams
+
+
+def write_msf(streams, bs):
+    blocks = {}
+    nxt = [3]
+
+    def alloc():
+        # Blocks 1 and 2 of every interval of bs blocks hold the FPM.
+        while nxt[0] % bs in (1, 2):
+            nxt[0] += 1
+        b = nxt[0]
+        nxt[0] += 1
+        return b
+
+    def put(data):
+        lst = []
+        for i in range(0, len(data), bs):
+            b = alloc()
+            blocks[b] = data[i:i + bs]
+            lst.append(b)
+        return lst
+
+    lists = [put(body) for _sz, body in streams]
+    d = struct.pack("<I", len(streams))
+    d += b"".join(struct.pack("<I", sz) for sz, _ in streams)
+    for lst in lists:
+        d += b"".join(struct.pack("<I", b) for b in lst)
+    dirblocks = put(d)
+    maps = put(b"".join(struct.pack("<I", b) for b in dirblocks))
+    if 52 + 4 * len(maps) > bs:
+        raise SystemExit("block map does not fit block 0")
+    nblocks = nxt[0]
+    sb = MAGIC + struct.pack("<5I", bs, 1, nblocks, len(d), 0)
+    sb += b"".join(struct.pack("<I", m) for m in maps)
+    blocks[0] = sb
+    # Free block map: one bit per block, set when free; everything used.
+    for k in range(0, nblocks, bs):
+        for j in (1, 2):
+            if k + j < nblocks:
+                blocks[k + j] = b""
+    out = bytearray(nblocks * bs)
+    for b, data in blocks.items():
+        out[b * bs:b * bs + len(data)] = data
+    return bytes(out)
+
+
+def main():
+    if len(sys.argv) not in (4, 5):
+        print(__doc__)
+        return 2
+    src, dst, bs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    extra = int(sys.argv[4]) if len(sys.argv) == 5 else 0
+    with open(src, "rb") as f:
+        streams = read_msf(f.read())
+    streams += [(0, b"")] * extra
+    with open(dst + ".tmp", "wb") as f:
+        f.write(write_msf(streams, bs))
+    import os
+    os.replace(dst + ".tmp", dst)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
