@@ -574,6 +574,53 @@ static void test_sym__download(void)
 }
 #endif
 
+/* Every allocation of the provider (and of the PE and PDB handles it
+ * opens) may fail: an error, never a crash or a leak. */
+static void test_sym__oom(void)
+{
+	hvs_image *img;
+	long k;
+	int done = 0;
+	NEED_WINGUEST();
+	CHECK_OK(hvs_image_open(&img, wg_vmrs, NULL));
+	for (k = 1; k < 5000 && !done; k++) {
+		test_failalloc fa;
+		hvs_sym_opts o;
+		hvs_sym *s;
+		hvs_sym_global g;
+		flist l;
+		hvs_status st;
+		test_failalloc_init(&fa, k);
+		memset(&o, 0, sizeof o);
+		o.alloc = &fa.a;
+		o.symbol_path = wg_store;
+		o.vp = HVS_SYM_VP_AUTO;
+		o.flags = HVS_SYM_NO_ENV | HVS_SYM_NO_DOWNLOAD;
+		st = hvs_sym_open(&s, img, &o);
+		if (st == HVS_OK) {
+			st = hvs_sym_load_kernel(s);
+			if (st == HVS_OK)
+				st = hvs_sym_resolve(s, "hvsdrv!HvsDrvGlobals", &g);
+			l.n = 0;
+			if (st == HVS_OK)
+				st = hvs_sym_fields(s, "hvsdrv!_HVSDRV_COUNTERS", NULL, collect, &l);
+			hvs_sym_close(s);
+		}
+		if (fa.live != 0) {
+			test__fail(__FILE__, __LINE__, "allocation %ld failed: %ld blocks leaked", k,
+				   fa.live);
+			break;
+		}
+		/* Done once a run needed fewer allocations than the one failed. */
+		if (st == HVS_OK)
+			done = fa.calls < k;
+		else if (st != HVS_E_NOMEM && st != HVS_E_NOTFOUND && st != HVS_E_CORRUPT)
+			test__fail(__FILE__, __LINE__, "allocation %ld failed: status %d", k, (int)st);
+	}
+	hvs_image_close(img);
+	CHECK(done);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 /* Run the CLI; its stdout into @out (malloc'd); returns the exit code. */
@@ -667,4 +714,4 @@ static void test_sym__cli(void)
 
 TEST_MAIN(TEST(test_sym__kernel_and_globals), TEST(test_sym__types), TEST(test_sym__modules),
 	  TEST(test_sym__load_module), TEST(test_sym__failures), TEST(test_sym__args),
-	  TEST(test_sym__download), TEST(test_sym__cli))
+	  TEST(test_sym__oom), TEST(test_sym__download), TEST(test_sym__cli))
