@@ -224,6 +224,18 @@ HVS_API hvs_status hvs_sym_module_at(const hvs_sym *s, size_t i,
 				     hvs_sym_module *out);
 
 /**
+ * Find a module by name, as WinDbg writes it (case-insensitive; "nt",
+ * "ntoskrnl" and the kernel PDB's name for the kernel, the image name
+ * without extension for the others).  A name no known module has makes
+ * the provider read the loaded-module list first
+ * (hvs_sym_load_module_list()).  Its symbols are not loaded: use
+ * hvs_sym_module_load().
+ * @param index  receives the module's index for hvs_sym_module_at().
+ * @return HVS_OK; HVS_E_NOTFOUND; HVS_E_INVALID (empty name).
+ */
+HVS_API hvs_status hvs_sym_find_module(hvs_sym *s, const char *name, size_t *index);
+
+/**
  * Load the symbols of module @p i if that has not been tried yet.
  * @return HVS_OK; the statuses of hvs_sym_load_module().
  */

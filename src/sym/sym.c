@@ -751,11 +751,35 @@ static int mod_named(const hvs__sym_mod *m, const char *name, size_t n)
  * Split "module!name"; find and load the module.  For an unqualified
  * name *idx is SIZE_MAX and *rest the whole name.
  */
+/*
+ * The module called [name, name + n): known modules first; then the
+ * kernel's module list, read on demand the first time a module is not
+ * known (WinDbg's `.reload` does the same for unloaded modules).
+ */
+static hvs_status find_mod(hvs_sym *s, const char *name, size_t n, size_t *idx)
+{
+	size_t i;
+	int pass;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < s->nmods; i++) {
+			if (mod_named(&s->mods[i], name, n)) {
+				*idx = i;
+				return HVS_OK;
+			}
+		}
+		if (pass || s->list_loaded || !s->kernel_located || !s->mods[0].pdb)
+			break;
+		if (hvs_sym_load_module_list(s) != HVS_OK)
+			hvs__sym_say(s, "%s", s->err.msg);
+	}
+	return hvs__err_set(&s->err, HVS_E_NOTFOUND, "no module named '%.*s'%s", (int)n, name,
+			    s->kernel_located ? "" : " (the kernel was not located)");
+}
+
 static hvs_status split(hvs_sym *s, const char *full, size_t *idx, const char **rest)
 {
 	const char *bang = strchr(full, '!');
-	size_t n, i;
-	int pass;
+	size_t n;
 	*idx = SIZE_MAX;
 	*rest = full;
 	if (!bang)
@@ -765,22 +789,17 @@ static hvs_status split(hvs_sym *s, const char *full, size_t *idx, const char **
 	*rest = bang + 1;
 	if (n == 0 || !bang[1])
 		return hvs__err_set(&s->err, HVS_E_INVALID, "'%s': expected module!name", full);
-	/* Known modules first; then the kernel's module list, read on
-	 * demand the first time a module is not known. */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < s->nmods; i++) {
-			if (mod_named(&s->mods[i], full, n)) {
-				*idx = i;
-				return hvs__sym_load(s, i);
-			}
-		}
-		if (pass || s->list_loaded || !s->kernel_located || !s->mods[0].pdb)
-			break;
-		if (hvs_sym_load_module_list(s) != HVS_OK)
-			hvs__sym_say(s, "%s", s->err.msg);
-	}
-	return hvs__err_set(&s->err, HVS_E_NOTFOUND, "no module named '%.*s'%s", (int)n, full,
-			    s->kernel_located ? "" : " (the kernel was not located)");
+	HVS_TRY(find_mod(s, full, n, idx));
+	return hvs__sym_load(s, *idx);
+}
+
+/* Find a module by WinDbg name (the module list is read if needed). */
+hvs_status hvs_sym_find_module(hvs_sym *s, const char *name, size_t *index)
+{
+	if (!s || !name || !index || !name[0])
+		return s ? hvs__err_set(&s->err, HVS_E_INVALID, "find module: no name")
+			 : HVS_E_INVALID;
+	return find_mod(s, name, strlen(name), index);
 }
 
 /*

@@ -307,6 +307,17 @@ static void test_sym__modules(void)
 	/* The driver is unknown until it is asked for by name. */
 	CHECK_STATUS(hvs_sym_resolve(s, "HvsDrvGlobals", &g), HVS_E_NOTFOUND);
 	CHECK_EQ(hvs_sym_module_count(s), 1);
+	{
+		size_t k = 0, j = 9;
+		/* Found by name through the module list, symbols not loaded. */
+		CHECK_STATUS(hvs_sym_find_module(s, "nosuchdriver", &k), HVS_E_NOTFOUND);
+		CHECK_OK(hvs_sym_find_module(s, "HvsDrv", &k));
+		CHECK_OK(hvs_sym_module_at(s, k, &m));
+		CHECK_EQ(m.base, WG_DRIVER_BASE);
+		CHECK(!m.loaded);
+		CHECK_OK(hvs_sym_find_module(s, "ntkrnlmp", &j));
+		CHECK_EQ(j, 0);
+	}
 	/* hvsdrv!: the module list is read, the driver's PDB loaded. */
 	CHECK_OK(hvs_sym_resolve(s, "HVSDRV!HvsDrvGlobals", &g));
 	CHECK_EQ(g.va, want_va(&dpo, WG_DRIVER_BASE, "HvsDrvGlobals"));
