@@ -28,6 +28,14 @@
 #define WG_DIR HVS_TEST_BINARY_DIR "/winguest"
 #define HVS_CLI HVS_TEST_BINARY_DIR "/hvs"
 
+/* Return a failed status from a test helper. */
+#define HVS_TRY_TEST(expr)                                                     \
+	do {                                                                   \
+		hvs_status t_ = (expr);                                        \
+		if (t_ != HVS_OK)                                              \
+			return t_;                                             \
+	} while (0)
+
 /* The fixture's store, its PDBs and the oracle's view of them. */
 static char wg_vmrs[1024], wg_store[1024], wg_kpdb[1024], wg_dpdb[1024];
 static po kpo, dpo;
@@ -632,6 +640,187 @@ static void test_sym__oom(void)
 	CHECK(done);
 }
 
+/* ------------------------------------------------ damaged guest memory */
+
+/* The winguest's memory and VP 0 registers, as a raw image that a test
+ * can damage: the provider must report, never loop or crash. */
+typedef struct rawguest {
+	uint8_t *mem;
+	hvs_regval regs[HVS_REG_COUNT];
+	int have[HVS_REG_COUNT];
+	uint64_t head;      /* PsLoadedModuleList */
+	uint64_t kentry;    /* first entry (the kernel) */
+	uint64_t dentry;    /* second entry (the driver) */
+	hvs_image *orig;
+} rawguest;
+
+static int u64_at(hvs_image *img, uint64_t va, uint64_t *out)
+{
+	uint8_t b[8];
+	if (hvs_vp_read(img, 0, va, b, 8, NULL) != HVS_OK)
+		return -1;
+	*out = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+	       (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
+	       (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+	return 0;
+}
+
+/* GPA of a VA of the original image. */
+static uint64_t gpa_of(rawguest *g, uint64_t va)
+{
+	uint64_t gpa = 0;
+	if (hvs_vp_translate(g->orig, 0, va, &gpa, NULL, NULL) != HVS_OK)
+		return UINT64_MAX;
+	return gpa;
+}
+
+/* Open @mem (WG_RAM_SIZE bytes from GPA 0) as a raw image with VP 0. */
+static hvs_status open_raw(rawguest *g, hvs_source *src, hvs_image **img)
+{
+	hvs_image_opts io;
+	unsigned r;
+	memset(&io, 0, sizeof io);
+	io.format = HVS_FORMAT_RAW;
+	HVS_TRY_TEST(hvs_source_from_memory(src, g->mem, (size_t)WG_RAM_SIZE));
+	HVS_TRY_TEST(hvs_image_open_source(img, src, &io));
+	HVS_TRY_TEST(hvs_image_add_vps(*img, 1, HVS_ARCH_X64));
+	for (r = 0; r < HVS_REG_COUNT; r++)
+		if (g->have[r])
+			HVS_TRY_TEST(hvs_image_set_reg(*img, 0, 0, (hvs_reg)r, &g->regs[r]));
+	return HVS_OK;
+}
+
+/* Provider over the raw copy with the fixture's store. */
+static hvs_status raw_sym(rawguest *g, hvs_source *src, hvs_image **img, hvs_sym **s)
+{
+	hvs_sym_opts o;
+	HVS_TRY_TEST(open_raw(g, src, img));
+	memset(&o, 0, sizeof o);
+	o.symbol_path = wg_store;
+	o.vp = HVS_SYM_VP_AUTO;
+	o.flags = HVS_SYM_NO_ENV | HVS_SYM_NO_DOWNLOAD;
+	o.msg = on_msg;
+	msgs[0] = '\0';
+	return hvs_sym_open(s, *img, &o);
+}
+
+/* Put a little-endian value at the GPA of @va in @mem. */
+static void poke(rawguest *g, uint8_t *mem, uint64_t va, uint64_t v, unsigned n)
+{
+	uint64_t gpa = gpa_of(g, va);
+	unsigned i;
+	if (gpa + n > WG_RAM_SIZE)
+		return;
+	for (i = 0; i < n; i++)
+		mem[gpa + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Close what raw_sym() opened. */
+static void close_raw(hvs_sym *s, hvs_image *img, hvs_source *src)
+{
+	hvs_sym_close(s);
+	hvs_image_close(img);
+	hvs_source_close(src);
+}
+
+static void test_sym__damaged_guest(void)
+{
+	rawguest g;
+	hvs_source src;
+	hvs_image *img;
+	hvs_sym *s;
+	hvs_sym_global gl;
+	hvs_sym_winver w;
+	size_t done = 0, idx;
+	unsigned r;
+	uint8_t *clean;
+	NEED_WINGUEST();
+	memset(&g, 0, sizeof g);
+	CHECK_OK(hvs_image_open(&g.orig, wg_vmrs, NULL));
+	g.mem = malloc((size_t)WG_RAM_SIZE);
+	clean = malloc((size_t)WG_RAM_SIZE);
+	CHECK(g.mem && clean);
+	CHECK_OK(hvs_image_read(g.orig, HVS_SPACE_GPA, 0, clean, (size_t)WG_RAM_SIZE, &done));
+	for (r = 0; r < HVS_REG_COUNT; r++)
+		g.have[r] = hvs_reg_kind((hvs_reg)r) != HVS_REGKIND_NONE &&
+			    hvs_image_get_reg(g.orig, 0, HVS_VTL_ACTIVE, (hvs_reg)r, &g.regs[r]) ==
+				    HVS_OK;
+	g.head = want_va(&kpo, WG_KERNEL_BASE, "PsLoadedModuleList");
+	CHECK(u64_at(g.orig, g.head, &g.kentry) == 0);
+	CHECK(u64_at(g.orig, g.kentry, &g.dentry) == 0);
+
+	/* The undamaged copy works like the saved state. */
+	memcpy(g.mem, clean, (size_t)WG_RAM_SIZE);
+	CHECK_OK(raw_sym(&g, &src, &img, &s));
+	CHECK_OK(hvs_sym_load_kernel(s));
+	CHECK_OK(hvs_sym_load_module_list(s));
+	CHECK_EQ(hvs_sym_module_count(s), 2);
+	close_raw(s, img, &src);
+
+	/* A cycle that avoids the head: stopped by the entry cap. */
+	memcpy(g.mem, clean, (size_t)WG_RAM_SIZE);
+	poke(&g, g.mem, g.dentry, g.dentry, 8);
+	CHECK_OK(raw_sym(&g, &src, &img, &s));
+	CHECK_OK(hvs_sym_load_kernel(s));
+	CHECK_STATUS(hvs_sym_load_module_list(s), HVS_E_CORRUPT);
+	CHECK(strstr(hvs_sym_errmsg(s), "more than 65536 entries") != NULL);
+	/* What was found before the damage is kept. */
+	CHECK_EQ(hvs_sym_module_count(s), 2);
+	close_raw(s, img, &src);
+
+	/* A link into user space, and one to an unmapped kernel address. */
+	memcpy(g.mem, clean, (size_t)WG_RAM_SIZE);
+	poke(&g, g.mem, g.kentry, 0x0000000012345000ull, 8);
+	CHECK_OK(raw_sym(&g, &src, &img, &s));
+	CHECK_OK(hvs_sym_load_kernel(s));
+	CHECK_STATUS(hvs_sym_load_module_list(s), HVS_E_CORRUPT);
+	CHECK(strstr(hvs_sym_errmsg(s), "is not a kernel address") != NULL);
+	/* A driver name asked for now cannot be found, and says why. */
+	CHECK_STATUS(hvs_sym_resolve(s, "hvsdrv!HvsDrvGlobals", &gl), HVS_E_NOTFOUND);
+	close_raw(s, img, &src);
+	memcpy(g.mem, clean, (size_t)WG_RAM_SIZE);
+	poke(&g, g.mem, g.kentry, 0xFFFFF80100000000ull, 8);
+	CHECK_OK(raw_sym(&g, &src, &img, &s));
+	CHECK_OK(hvs_sym_load_kernel(s));
+	CHECK_STATUS(hvs_sym_load_module_list(s), HVS_E_CORRUPT);
+	CHECK(strstr(hvs_sym_errmsg(s), "not readable") != NULL);
+	close_raw(s, img, &src);
+
+	/* An odd BaseDllName length: the entry is kept without that name,
+	 * and the export directory still names the driver. */
+	memcpy(g.mem, clean, (size_t)WG_RAM_SIZE);
+	poke(&g, g.mem, g.dentry + 0x58, 0x17, 2);
+	CHECK_OK(raw_sym(&g, &src, &img, &s));
+	CHECK_OK(hvs_sym_load_kernel(s));
+	CHECK_OK(hvs_sym_load_module_list(s));
+	CHECK(strstr(msgs, "BaseDllName length 23 invalid") != NULL);
+	CHECK_OK(hvs_sym_find_module(s, "hvsdrv", &idx));
+	CHECK_OK(hvs_sym_resolve(s, "hvsdrv!HvsDrvGlobals", &gl));
+	CHECK_EQ(gl.va, want_va(&dpo, WG_DRIVER_BASE, "HvsDrvGlobals"));
+	close_raw(s, img, &src);
+
+	/* NtBuildNumber changed in memory: the version follows the memory. */
+	memcpy(g.mem, clean, (size_t)WG_RAM_SIZE);
+	poke(&g, g.mem, want_va(&kpo, WG_KERNEL_BASE, "NtBuildNumber"), 0xF0005654u, 4);
+	CHECK_OK(raw_sym(&g, &src, &img, &s));
+	CHECK_OK(hvs_sym_load_kernel(s));
+	CHECK_OK(hvs_sym_windows_version(s, &w));
+	CHECK_EQ(w.build, 22100);
+	close_raw(s, img, &src);
+
+	/* The kernel's DOS header damaged: no kernel image any more. */
+	memcpy(g.mem, clean, (size_t)WG_RAM_SIZE);
+	poke(&g, g.mem, WG_KERNEL_BASE, 0x5858, 2);
+	CHECK_OK(raw_sym(&g, &src, &img, &s));
+	CHECK_STATUS(hvs_sym_load_kernel(s), HVS_E_NOTFOUND);
+	CHECK(!hvs_sym_kernel(s, NULL, NULL));
+	close_raw(s, img, &src);
+
+	free(g.mem);
+	free(clean);
+	hvs_image_close(g.orig);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 /* Run the CLI; its stdout into @out (malloc'd); returns the exit code. */
@@ -725,4 +914,4 @@ static void test_sym__cli(void)
 
 TEST_MAIN(TEST(test_sym__kernel_and_globals), TEST(test_sym__types), TEST(test_sym__modules),
 	  TEST(test_sym__load_module), TEST(test_sym__failures), TEST(test_sym__args),
-	  TEST(test_sym__oom), TEST(test_sym__download), TEST(test_sym__cli))
+	  TEST(test_sym__oom), TEST(test_sym__damaged_guest), TEST(test_sym__download), TEST(test_sym__cli))
