@@ -433,11 +433,16 @@ HVS_API hvs_status hvs_pdb_type_size_by_name(hvs_pdb *pdb, const char *name,
 
 /** Name styles for hvs_pdb_type_name(). */
 typedef enum hvs_pdb_name_style {
-	/** C declarator style, as llvm-pdbutil and debuggers' C views print:
-	 *  "struct _LIST_ENTRY *", "unsigned short[4]", "int (*)(int, char *)". */
+	/** C style, as llvm-pdbutil names types: "_LIST_ENTRY*",
+	 *  "const volatile unsigned long", "const char* const" (pointer
+	 *  qualifiers on the right), "int (int)", "long (void*, unsigned long)*"
+	 *  for a function pointer; arrays as C writes them, outer dimension
+	 *  first: "unsigned short[3][4]". */
 	HVS_PDB_NAME_C = 0,
-	/** WinDbg `dt` style: "Ptr64 _LIST_ENTRY", "[4] Uint2B", "Uint4B",
-	 *  "Pos 3, 5 Bits" for bitfields, "Ptr64 void" for functions. */
+	/** WinDbg `dt` style: "Ptr64 _LIST_ENTRY", "[3] [4] Uint2B", "Uint4B",
+	 *  "Pos 3, 5 Bits" for bitfields, "Ptr64 long" for a pointer to a
+	 *  function returning long (its return type in C style); qualifiers
+	 *  are not shown. */
 	HVS_PDB_NAME_WINDBG = 1
 } hvs_pdb_name_style;
 

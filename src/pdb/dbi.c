@@ -69,6 +69,7 @@ enum {
 #define SECHDR_SIZE 40
 #define SEGMAP_ENTRY 20
 
+/* Read the PDB info stream: version, signature, age and GUID (section 3). */
 hvs_status hvs__pdb_load_info(hvs_pdb *pdb)
 {
 	const uint8_t *p;
@@ -180,6 +181,10 @@ static hvs_status parse_modules(hvs_pdb *pdb, const uint8_t *p, uint32_t n,
 	return HVS_OK;
 }
 
+/* Read the DBI header and the substreams the reader uses (section 4): the
+ * stream numbers of the symbol streams, the module list, the section map,
+ * the section headers and OMAP.  Every substream size is checked against
+ * the stream before any of them is parsed. */
 hvs_status hvs__pdb_load_dbi(hvs_pdb *pdb)
 {
 	const uint8_t *p, *dbg = NULL;
@@ -275,6 +280,7 @@ hvs_status hvs__pdb_load_dbi(hvs_pdb *pdb)
 	return HVS_OK;
 }
 
+/* Free what hvs__pdb_load_dbi() allocated (the rest points into streams). */
 void hvs__pdb_free_dbi(hvs_pdb *pdb)
 {
 	hvs__free(&pdb->alloc, pdb->mods);
@@ -284,6 +290,7 @@ void hvs__pdb_free_dbi(hvs_pdb *pdb)
 	pdb->secs = pdb->secs_orig = NULL;
 }
 
+/* Public getters: the tables were checked at open, so only the index is. */
 hvs_status hvs_pdb_module_get(const hvs_pdb *pdb, uint32_t i,
 			      hvs_pdb_module *out)
 {
@@ -346,6 +353,8 @@ static int omap_map(const hvs_pdb *pdb, uint32_t rva, uint32_t *out)
 	return 0;
 }
 
+/* segment:offset -> RVA through the final section headers, or through the
+ * original headers and OMAP for a post-link-optimised image. */
 hvs_status hvs_pdb_rva(const hvs_pdb *pdb, uint16_t segment, uint32_t offset,
 		       uint32_t *rva)
 {

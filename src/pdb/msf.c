@@ -217,6 +217,9 @@ static hvs_status parse_directory(hvs_pdb *pdb)
 	if (!pdb->ssize || !pdb->sfirst || !pdb->streams)
 		return hvs__err_set(&pdb->err, HVS_E_NOMEM,
 				    "stream directory: out of memory for %u streams", n);
+	/* Sizes first, then the block lists in stream order: each list's
+	 * position follows from the sizes before it, so it is computed once
+	 * here and every list is bounded by the directory's end. */
 	pos = 4 + n * 4;
 	for (i = 0; i < n; i++) {
 		uint32_t sz = hvs__le32(d + 4 + 4 * (size_t)i);
@@ -250,6 +253,9 @@ uint32_t hvs__pdb_stream_size(const hvs_pdb *pdb, uint32_t idx)
 	return idx < pdb->nstreams ? pdb->ssize[idx] : 0;
 }
 
+/* Load a stream on first use and keep it until close.  Its block list was
+ * bounded by the directory at open; here each block number is checked
+ * against the file before a byte is read. */
 hvs_status hvs__pdb_stream(hvs_pdb *pdb, uint32_t idx, const char *what,
 			   const uint8_t **data, uint32_t *size)
 {
@@ -291,6 +297,8 @@ hvs_status hvs__pdb_stream(hvs_pdb *pdb, uint32_t idx, const char *what,
 		st->loaded = 1;
 		return HVS_OK;
 	}
+	/* lld-link and MSVC mostly write streams into consecutive blocks, so
+	 * with a mapping most streams cost no copy at all. */
 	if (pdb->map && contiguous) {
 		/* Consecutive blocks: the mapped file already is the stream. */
 		st->data = pdb->map + (uint64_t)hvs__le32(list) * bs;
@@ -347,6 +355,7 @@ static hvs_status open_common(hvs_pdb *pdb)
 	return s;
 }
 
+/* A zeroed handle with its allocator and the labels used in messages. */
 static hvs_pdb *pdb_new(const hvs_open_opts *opts)
 {
 	hvs__alloc a;
@@ -366,6 +375,8 @@ static hvs_pdb *pdb_new(const hvs_open_opts *opts)
 	return pdb;
 }
 
+/* Open from a caller's source: always positional reads (never mapped),
+ * since the source may be anything, not a file. */
 hvs_status hvs_pdb_open(hvs_pdb **out, const hvs_source *src,
 			const hvs_open_opts *opts)
 {
@@ -415,6 +426,8 @@ static int map_file(const char *path, const uint8_t **map, uint64_t *size)
 }
 #endif
 
+/* Open by path: map the file where possible (one copy of the bytes, in the
+ * page cache), else fall back to the file source. */
 hvs_status hvs_pdb_open_file(hvs_pdb **out, const char *path,
 			     const hvs_open_opts *opts)
 {
@@ -453,6 +466,7 @@ done:
 	return HVS_OK;
 }
 
+/* Release everything: loaded streams, indexes, the mapping or the source. */
 void hvs_pdb_close(hvs_pdb *pdb)
 {
 	hvs__alloc a;
@@ -493,6 +507,9 @@ void hvs_pdb_get_info(const hvs_pdb *pdb, hvs_pdb_info *out)
 	*out = pdb->info;
 }
 
+/* The symbol-store key: GUID fields as numbers, then the DBI age, which is
+ * the age the image's RSDS record carries (the info stream's may be
+ * higher after incremental links). */
 hvs_status hvs_pdb_store_id(const hvs_pdb *pdb, char *buf, size_t size)
 {
 	const uint8_t *g;

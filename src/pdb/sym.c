@@ -208,6 +208,7 @@ static hvs_status load_gsi_once(hvs_pdb *pdb, pdb_gsi *g)
 	return HVS_OK;
 }
 
+/* Free the decoded bucket tables (records stay in their streams). */
 void hvs__pdb_free_syms(hvs_pdb *pdb)
 {
 	hvs__free(&pdb->alloc, pdb->gsi.bucket);
@@ -235,6 +236,7 @@ static hvs_pdb_sym_kind kind_of(uint16_t rk)
 	}
 }
 
+/* Report a damaged symbol record with its stream, kind and offset. */
 static hvs_status sym_corrupt(hvs_pdb *pdb, const char *where, uint32_t off,
 			      uint16_t rk, const char *what)
 {
@@ -251,6 +253,8 @@ static hvs_status finish_sym(hvs_pdb *pdb, const char *where, hvs_pdb_symbol *s)
 		s->has_rva = 1;
 		s->rva = rva;
 	}
+	/* A data symbol's size is its type's: what ResolveSavedStateGlobal-
+	 * VariableAddress returns.  Procedures carry their code length. */
 	if ((HVS_PDB_SYMS_DATA >> s->kind) & 1) {
 		hvs_status st = hvs__pdb_type_size(pdb, s->type_index, 0, &s->size);
 		if (st == HVS_E_NOTFOUND) {
@@ -400,6 +404,8 @@ static hvs_status gsi_record(hvs_pdb *pdb, pdb_gsi *g, uint32_t k,
 	hvs_pdb_symbol ref;
 
 	HVS_TRY(decode_sym(pdb, g->label, pdb->symrec, pdb->symrec_size, off, &ref, NULL));
+	/* Procedures live in their module's stream; the GSI only holds a
+	 * reference to them, which callers never want to see as such. */
 	if (ref.record_kind == S_PROCREF || ref.record_kind == S_LPROCREF)
 		return follow_procref(pdb, &ref, out);
 	*out = ref;
@@ -441,6 +447,8 @@ static hvs_status search(hvs_pdb *pdb, pdb_gsi *g, const char *name, uint32_t ki
 		return HVS_OK;
 	if (s)
 		return s;
+	/* Only the records of the name's bucket can match: a first lookup
+	 * in a kernel PDB decodes a handful of records, not 100,000. */
 	if (g->bucket) {
 		b = hvs__pdb_hash_v1(name, len) % IPHR_HASH;
 		lo = g->bucket[b];
@@ -467,6 +475,9 @@ static hvs_status search(hvs_pdb *pdb, pdb_gsi *g, const char *name, uint32_t ki
 	return HVS_OK;
 }
 
+/* Globals first: a typed record (data, procedure) is what callers want
+ * for sizes and types; the publics are only searched when the globals had
+ * nothing better. */
 hvs_status hvs_pdb_find_symbol(hvs_pdb *pdb, const char *name, uint32_t kinds,
 			       hvs_pdb_symbol *out)
 {
@@ -485,6 +496,7 @@ hvs_status hvs_pdb_find_symbol(hvs_pdb *pdb, const char *name, uint32_t kinds,
 	return HVS_OK;
 }
 
+/* An S_UDT of the globals by name: how typedef names reach their types. */
 hvs_status hvs__pdb_find_typedef(hvs_pdb *pdb, const char *name, uint32_t *ti)
 {
 	hvs_pdb_symbol best;
@@ -498,6 +510,8 @@ hvs_status hvs__pdb_find_typedef(hvs_pdb *pdb, const char *name, uint32_t *ti)
 	return HVS_OK;
 }
 
+/* Walk the hash records (not the symbol record stream), so that each
+ * global or public is reported once, as llvm-pdbutil lists them. */
 hvs_status hvs_pdb_foreach_symbol(hvs_pdb *pdb, uint32_t which, uint32_t kinds,
 				  hvs_pdb_symbol_fn fn, void *ud)
 {
@@ -528,6 +542,8 @@ hvs_status hvs_pdb_foreach_symbol(hvs_pdb *pdb, uint32_t which, uint32_t kinds,
 	return HVS_OK;
 }
 
+/* Walk a module's symbol records in order; scope records (S_END, blocks)
+ * are skipped by kind, so static locals inside procedures are reported. */
 hvs_status hvs_pdb_foreach_module_symbol(hvs_pdb *pdb, uint32_t module,
 					 uint32_t kinds, hvs_pdb_symbol_fn fn,
 					 void *ud)

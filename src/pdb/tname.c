@@ -22,6 +22,8 @@ typedef struct sbuf {
 	int oom;
 } sbuf;
 
+/* Append @n bytes; an allocation failure is remembered, not reported at
+ * once, so the printers need no error path for every piece. */
 static void put_n(sbuf *b, const char *s, size_t n)
 {
 	hvs_pdb *pdb = b->pdb;
@@ -39,11 +41,13 @@ static void put_n(sbuf *b, const char *s, size_t n)
 	pdb->scratch[b->len] = 0;
 }
 
+/* Append a NUL-terminated string. */
 static void put(sbuf *b, const char *s)
 {
 	put_n(b, s, strlen(s));
 }
 
+/* Append a decimal number. */
 static void put_u64(sbuf *b, uint64_t v)
 {
 	char tmp[24];
@@ -53,6 +57,7 @@ static void put_u64(sbuf *b, uint64_t v)
 
 static hvs_status name_c(sbuf *b, uint32_t ti, unsigned depth);
 
+/* The error for a reference chain longer than HVS_PDB_MAX_TYPE_DEPTH. */
 static hvs_status too_deep(hvs_pdb *pdb, uint32_t ti)
 {
 	return HVS_CORRUPT(&pdb->err,
@@ -92,6 +97,7 @@ static hvs_status name_args(sbuf *b, uint32_t arglist, unsigned depth)
 	return HVS_OK;
 }
 
+/* Print @ti in the C (llvm-pdbutil) style. */
 static hvs_status name_c(sbuf *b, uint32_t ti, unsigned depth)
 {
 	hvs_pdb *pdb = b->pdb;
@@ -103,6 +109,7 @@ static hvs_status name_c(sbuf *b, uint32_t ti, unsigned depth)
 		put(b, "<no type>");
 		return HVS_OK;
 	}
+	/* Built-in types: LLVM's names, "*" for the pointer modes. */
 	if (ti < 0x1000) {
 		const char *nm = hvs__pdb_simple_name(ti, NULL);
 		put(b, nm ? nm : "<unknown simple type>");
@@ -197,6 +204,7 @@ static const char *windbg_simple(uint32_t kind)
 	}
 }
 
+/* Print @ti as WinDbg's dt does. */
 static hvs_status name_windbg(sbuf *b, uint32_t ti, unsigned depth)
 {
 	hvs_pdb *pdb = b->pdb;
@@ -225,6 +233,7 @@ static hvs_status name_windbg(sbuf *b, uint32_t ti, unsigned depth)
 	}
 	HVS_TRY(hvs_pdb_type_get(pdb, ti, &t));
 	switch (t.kind) {
+	/* dt names structures by their tag, without "struct". */
 	case HVS_PDB_TYPE_STRUCT:
 	case HVS_PDB_TYPE_CLASS:
 	case HVS_PDB_TYPE_UNION:
@@ -244,6 +253,7 @@ static hvs_status name_windbg(sbuf *b, uint32_t ti, unsigned depth)
 		return name_windbg(b, t.element, depth + 1);
 	}
 	case HVS_PDB_TYPE_ARRAY:
+		/* Outer dimension first, each in its own brackets. */
 		put(b, "[");
 		put_u64(b, t.count);
 		put(b, "] ");
@@ -263,6 +273,8 @@ static hvs_status name_windbg(sbuf *b, uint32_t ti, unsigned depth)
 	}
 }
 
+/* Print into the handle's scratch buffer, then copy out (truncated), so
+ * the caller learns the full length even when its buffer is short. */
 hvs_status hvs_pdb_type_name(hvs_pdb *pdb, uint32_t ti, hvs_pdb_name_style style,
 			     char *buf, size_t size, size_t *len)
 {
@@ -307,6 +319,8 @@ static uint32_t simple_by_name(const char *name)
 	return 0;
 }
 
+/* Look a type up by name: UDTs and enums, then typedefs, then simple
+ * types; the result is resolved to a definition. */
 hvs_status hvs_pdb_find_type(hvs_pdb *pdb, const char *name, hvs_pdb_type *out)
 {
 	uint32_t ti = 0, r;
@@ -337,6 +351,8 @@ hvs_status hvs_pdb_find_type(hvs_pdb *pdb, const char *name, hvs_pdb_type *out)
 	return s;
 }
 
+/* GetSavedStateSymbolTypeSize's lookup: a name, or a name with trailing
+ * '*'s for a pointer of the target's size. */
 hvs_status hvs_pdb_type_size_by_name(hvs_pdb *pdb, const char *name, uint64_t *size)
 {
 	hvs_pdb_type t;
@@ -378,6 +394,7 @@ hvs_status hvs_pdb_type_size_by_name(hvs_pdb *pdb, const char *name, uint64_t *s
 	return HVS_OK;
 }
 
+/* Field lookup by type name (see hvs_pdb_find_field_ti). */
 hvs_status hvs_pdb_find_field(hvs_pdb *pdb, const char *type_name, const char *field,
 			      hvs_pdb_field *out)
 {

@@ -61,6 +61,11 @@ enum {
 	LF_NESTTYPEEX = 0x1512,
 	LF_MEMBERMODIFY = 0x1513,
 	LF_INTERFACE = 0x1519,
+	/* Newer MSVC (VS2019+): 32-bit properties and a numeric member count,
+	 * for types with more members than a u16 counts. */
+	LF_CLASS2 = 0x1608,
+	LF_STRUCTURE2 = 0x1609,
+	LF_INTERFACE2 = 0x160b,
 	LF_BINTERFACE = 0x151a,
 	LF_FUNC_ID = 0x1601,
 	LF_MFUNC_ID = 0x1602
@@ -139,6 +144,7 @@ int hvs__pdb_numeric(const uint8_t *p, size_t n, uint64_t *val, int *is_signed,
 	}
 }
 
+/* Names are trusted only once their NUL is found inside the record. */
 int hvs__pdb_cstr(const uint8_t *p, size_t n, const char **s, size_t *used)
 {
 	const uint8_t *z = n ? memchr(p, 0, n) : NULL;
@@ -182,6 +188,7 @@ hvs_status hvs__pdb_tpi_load(hvs_pdb *pdb, int ipi)
 	return s;
 }
 
+/* Check the TPI/IPI header and index every record's offset in one pass. */
 static hvs_status tpi_load(hvs_pdb *pdb, pdb_tpi *t, int ipi)
 {
 	const uint8_t *p;
@@ -259,6 +266,7 @@ static hvs_status tpi_load(hvs_pdb *pdb, pdb_tpi *t, int ipi)
 	return HVS_OK;
 }
 
+/* Free the record indexes and name tables of both type streams. */
 void hvs__pdb_free_tpi(hvs_pdb *pdb)
 {
 	pdb_tpi *ts[2] = {&pdb->tpi, &pdb->ipi};
@@ -271,6 +279,7 @@ void hvs__pdb_free_tpi(hvs_pdb *pdb)
 	}
 }
 
+/* Find record @ti through the offset index (loading the stream first). */
 hvs_status hvs__pdb_tpi_record(hvs_pdb *pdb, pdb_tpi *t, uint32_t ti,
 			       uint16_t *leaf, const uint8_t **p, uint32_t *n)
 {
@@ -350,6 +359,7 @@ static const struct simple {
  * far16, huge16, near32, far32, near64, near128. */
 static const uint8_t simple_ptr_size[8] = {0, 2, 4, 4, 4, 6, 8, 16};
 
+/* Name and size of a built-in type; pointer modes take the pointer's size. */
 const char *hvs__pdb_simple_name(uint32_t ti, uint64_t *size)
 {
 	size_t i;
@@ -371,16 +381,24 @@ const char *hvs__pdb_simple_name(uint32_t ti, uint64_t *size)
 
 /* The name fields of a UDT or enum record. */
 typedef struct udt_rec {
-	uint16_t count, props;
+	uint32_t count;
+	uint16_t props;
 	uint32_t flist, underlying;
 	uint64_t size;
 	const char *name, *uname;
 } udt_rec;
 
+/* The VS2019+ class records with 32-bit properties. */
+static int is_class2(uint16_t leaf)
+{
+	return leaf == LF_CLASS2 || leaf == LF_STRUCTURE2 || leaf == LF_INTERFACE2;
+}
+
+/* Records that carry a (possibly unique) type name. */
 static int is_udt_leaf(uint16_t leaf)
 {
 	return leaf == LF_CLASS || leaf == LF_STRUCTURE || leaf == LF_INTERFACE ||
-	       leaf == LF_UNION || leaf == LF_ENUM;
+	       leaf == LF_UNION || leaf == LF_ENUM || is_class2(leaf);
 }
 
 /* Decode a class/struct/interface/union/enum record; -1 when damaged. */
@@ -394,7 +412,26 @@ static int decode_udt(uint16_t leaf, const uint8_t *p, uint32_t n, udt_rec *u)
 		return -1;
 	u->count = hvs__le16(p);
 	u->props = hvs__le16(p + 2);
-	if (leaf == LF_ENUM) {
+	if (is_class2(leaf)) {
+		/* properties u32, field list, derived, vshape, then the member
+		 * count and the size as numeric leaves (the class layout of
+		 * mspdbcore's newer records; the CV_prop_t bits stay in the low
+		 * 16 bits of the properties). */
+		uint64_t cnt;
+		if (n < 16)
+			return -1;
+		u->props = (uint16_t)hvs__le32(p);
+		u->flist = hvs__le32(p + 4);
+		pos = 16;
+		if (hvs__pdb_numeric(p + pos, n - pos, &cnt, &sgn, &used) ||
+		    cnt > UINT32_MAX)
+			return -1;
+		u->count = (uint32_t)cnt;
+		pos += used;
+		if (hvs__pdb_numeric(p + pos, n - pos, &u->size, &sgn, &used))
+			return -1;
+		pos += used;
+	} else if (leaf == LF_ENUM) {
 		if (n < 12)
 			return -1;
 		u->underlying = hvs__le32(p + 4);
@@ -427,12 +464,16 @@ static int decode_udt(uint16_t leaf, const uint8_t *p, uint32_t n, udt_rec *u)
 	return 0;
 }
 
+/* The in-memory kind of a UDT or enum leaf. */
 static hvs_pdb_type_kind udt_kind(uint16_t leaf)
 {
 	switch (leaf) {
-	case LF_CLASS: return HVS_PDB_TYPE_CLASS;
-	case LF_STRUCTURE: return HVS_PDB_TYPE_STRUCT;
-	case LF_INTERFACE: return HVS_PDB_TYPE_INTERFACE;
+	case LF_CLASS:
+	case LF_CLASS2: return HVS_PDB_TYPE_CLASS;
+	case LF_STRUCTURE:
+	case LF_STRUCTURE2: return HVS_PDB_TYPE_STRUCT;
+	case LF_INTERFACE:
+	case LF_INTERFACE2: return HVS_PDB_TYPE_INTERFACE;
 	case LF_UNION: return HVS_PDB_TYPE_UNION;
 	default: return HVS_PDB_TYPE_ENUM;
 	}
@@ -452,6 +493,7 @@ static hvs_status resolve_depth(hvs_pdb *pdb, uint32_t ti, uint32_t *out);
 static hvs_status type_get_depth(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 				 hvs_pdb_type *out);
 
+/* The size of type @ti, forward references resolved (via type_get_depth). */
 hvs_status hvs__pdb_type_size(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 			      uint64_t *size)
 {
@@ -503,6 +545,9 @@ static hvs_status type_get_depth(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 	case LF_CLASS:
 	case LF_STRUCTURE:
 	case LF_INTERFACE:
+	case LF_CLASS2:
+	case LF_STRUCTURE2:
+	case LF_INTERFACE2:
 	case LF_UNION:
 	case LF_ENUM: {
 		udt_rec u;
@@ -542,6 +587,8 @@ static hvs_status type_get_depth(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 		return HVS_OK;
 	}
 	case LF_POINTER: {
+		/* Qualifiers here apply to the pointer itself ("char *const"),
+		 * not to the pointee, which has its own LF_MODIFIER. */
 		uint32_t a;
 		if (n < 8)
 			return type_corrupt(pdb, t, ti, "LF_POINTER record shorter than 8 bytes");
@@ -561,6 +608,9 @@ static hvs_status type_get_depth(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 		uint64_t esz = 0;
 		if (n < 8 || hvs__pdb_numeric(p + 8, n - 8, &out->size, &sgn, &used))
 			return type_corrupt(pdb, t, ti, "LF_ARRAY record truncated");
+		/* The record gives the total size in bytes, not a count:
+		 * the count is derived from the element's size, which for a
+		 * forward-declared element needs its definition. */
 		out->kind = HVS_PDB_TYPE_ARRAY;
 		out->element = hvs__le32(p);
 		out->index = hvs__le32(p + 4);
@@ -573,6 +623,8 @@ static hvs_status type_get_depth(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 			out->count = (uint32_t)(out->size / esz);
 		return HVS_OK;
 	}
+	/* Both wrap another type and take its size: a bitfield's storage unit
+	 * is its underlying integer, which is what dbghelp reports too. */
 	case LF_MODIFIER:
 	case LF_BITFIELD:
 		if (n < (leaf == LF_MODIFIER ? 6u : 6u))
@@ -619,11 +671,14 @@ static hvs_status type_get_depth(hvs_pdb *pdb, uint32_t ti, unsigned depth,
 		out->kind = HVS_PDB_TYPE_FIELDLIST;
 		return HVS_OK;
 	default:
+		/* vtable shapes, method lists, labels ...: nothing the provider
+		 * needs; named as "other" rather than refused. */
 		out->kind = HVS_PDB_TYPE_OTHER;
 		return HVS_OK;
 	}
 }
 
+/* Public entry: decode one type, sizes computed from depth 0. */
 hvs_status hvs_pdb_type_get(hvs_pdb *pdb, uint32_t ti, hvs_pdb_type *out)
 {
 	hvs_pdb_type tmp;
@@ -648,9 +703,6 @@ static uint32_t fnv1a(const char *s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
 	return h;
 }
-
-static void name_insert(uint32_t *tab, size_t cap, uint32_t ti, uint32_t h,
-			const char *name, hvs_pdb *pdb, int by_unique);
 
 /* The name (or unique name) of a UDT record, or NULL. */
 static const char *udt_key(hvs_pdb *pdb, uint32_t ti, int by_unique)
@@ -689,6 +741,10 @@ static void name_insert(uint32_t *tab, size_t cap, uint32_t ti, uint32_t h,
 /* Build the by-name and by-unique-name indexes of UDT/enum definitions. */
 static hvs_status build_names(hvs_pdb *pdb)
 {
+	/* Two passes: count the definitions to size the tables (at most half
+	 * full, so probes stay short), then insert.  Slots hold only {ti,
+	 * hash}; names are compared by decoding the record again, which keeps
+	 * the tables at 8 bytes a slot and the strings in the stream. */
 	pdb_tpi *t = &pdb->tpi;
 	uint32_t ti, ndef = 0;
 	size_t cap = 16;
@@ -699,8 +755,9 @@ static hvs_status build_names(hvs_pdb *pdb)
 	for (ti = t->begin; ti < t->end; ti++) {
 		const uint8_t *r = t->data + t->offs[ti - t->begin];
 		uint16_t leaf = hvs__le16(r + 2);
+		/* The properties follow the u16 count, or lead (class2). */
 		if (is_udt_leaf(leaf) && hvs__le16(r) >= 6 &&
-		    !(hvs__le16(r + 6) & HVS_PDB_PROP_FWDREF))
+		    !(hvs__le16(r + (is_class2(leaf) ? 4 : 6)) & HVS_PDB_PROP_FWDREF))
 			ndef++;
 	}
 	while (cap < (size_t)ndef * 2)
@@ -758,6 +815,7 @@ static uint32_t name_lookup(hvs_pdb *pdb, const uint32_t *tab, const char *name,
 	return 0;
 }
 
+/* By name first (what users type), then by unique (decorated) name. */
 hvs_status hvs__pdb_udt_by_name(hvs_pdb *pdb, const char *name, uint32_t *ti)
 {
 	uint32_t r;
@@ -772,6 +830,7 @@ hvs_status hvs__pdb_udt_by_name(hvs_pdb *pdb, const char *name, uint32_t *ti)
 	return HVS_OK;
 }
 
+/* Forward reference -> definition; anything else maps to itself. */
 static hvs_status resolve_depth(hvs_pdb *pdb, uint32_t ti, uint32_t *out)
 {
 	uint16_t leaf;
@@ -800,6 +859,7 @@ static hvs_status resolve_depth(hvs_pdb *pdb, uint32_t ti, uint32_t *out)
 	return HVS_OK;
 }
 
+/* Public wrapper of resolve_depth(). */
 hvs_status hvs_pdb_type_resolve(hvs_pdb *pdb, uint32_t ti, uint32_t *out)
 {
 	if (!pdb || !out)
@@ -964,6 +1024,8 @@ static hvs_status walk_fieldlist(hvs_pdb *pdb, uint32_t flist, fl_fn fn, void *u
 				pos += 10;
 				break;
 			default:
+				/* Member records carry no length: one we cannot
+				 * decode leaves the rest of the list unreadable. */
 				return HVS_CORRUPT(&pdb->err,
 						   "%s: type 0x%x (field list at stream offset %u): unknown member leaf 0x%04x at record offset %zu",
 						   t->label, flist, t->offs[flist - t->begin],
@@ -1029,6 +1091,8 @@ static hvs_status udt_of(hvs_pdb *pdb, uint32_t ti, uint32_t *out)
 	return type_corrupt(pdb, &pdb->tpi, ti, "modifier chain deeper than 64 (a cycle?)");
 }
 
+/* One field-list member: report data members and bases, or descend into
+ * an anonymous member or a base when the flags ask for it. */
 static int field_cb(void *ud, const fl_item *it)
 {
 	field_walk *w = ud;
@@ -1041,6 +1105,9 @@ static int field_cb(void *ud, const fl_item *it)
 		return 0;
 	if (it->leaf == LF_STMEMBER && !(w->flags & HVS_PDB_FIELDS_STATIC))
 		return 0;
+	/* Offsets are relative to the object the list belongs to: add the
+	 * offset of the anonymous member or base we descended through, so
+	 * callers always see offsets from the outermost type. */
 	memset(&f, 0, sizeof f);
 	f.name = it->name;
 	f.offset = it->leaf == LF_STMEMBER ? 0 : w->base + it->value;
@@ -1090,6 +1157,7 @@ static int field_cb(void *ud, const fl_item *it)
 	return 0;
 }
 
+/* List the members of UDT @ti (already resolved) through its field list. */
 static hvs_status walk_udt_fields(field_walk *w, uint32_t ti)
 {
 	hvs_pdb_type t;
@@ -1106,6 +1174,7 @@ static hvs_status walk_udt_fields(field_walk *w, uint32_t ti)
 	return w->status;
 }
 
+/* Public entry: resolve a forward reference, then walk its members. */
 hvs_status hvs_pdb_foreach_field(hvs_pdb *pdb, uint32_t ti, uint32_t flags,
 				 hvs_pdb_field_fn fn, void *ud)
 {
@@ -1132,6 +1201,7 @@ typedef struct find_ctx {
 	int ok;
 } find_ctx;
 
+/* Stop at the first member with the wanted name (bases are containers). */
 static int find_cb(void *ud, const hvs_pdb_field *f)
 {
 	find_ctx *c = ud;
@@ -1145,6 +1215,8 @@ static int find_cb(void *ud, const hvs_pdb_field *f)
 	return 0;
 }
 
+/* Each path component is searched with anonymous members and bases
+ * flattened, as dt and FindSavedStateSymbolFieldInType find them. */
 hvs_status hvs_pdb_find_field_ti(hvs_pdb *pdb, uint32_t ti, const char *field,
 				 hvs_pdb_field *out)
 {
@@ -1166,6 +1238,8 @@ hvs_status hvs_pdb_find_field_ti(hvs_pdb *pdb, uint32_t ti, const char *field,
 		if (!c.len)
 			return hvs__err_set(&pdb->err, HVS_E_NOTFOUND,
 					    "field \"%s\": empty name component", field);
+		/* Each step starts from a definition: a member's type is
+		 * often a forward reference (pointers, nested structures). */
 		HVS_TRY(resolve_depth(pdb, cur, &r));
 		HVS_TRY(hvs_pdb_foreach_field(pdb, r,
 					      HVS_PDB_FIELDS_FLATTEN | HVS_PDB_FIELDS_BASES,
@@ -1196,6 +1270,7 @@ typedef struct enum_walk {
 	void *ud;
 } enum_walk;
 
+/* Report the LF_ENUMERATE members only. */
 static int enum_cb(void *ud, const fl_item *it)
 {
 	enum_walk *w = ud;
@@ -1208,6 +1283,7 @@ static int enum_cb(void *ud, const fl_item *it)
 	return w->fn(w->ud, &e);
 }
 
+/* Public entry: the enumerators of an enum, in field-list order. */
 hvs_status hvs_pdb_foreach_enumerator(hvs_pdb *pdb, uint32_t ti,
 				      hvs_pdb_enumerator_fn fn, void *ud)
 {
@@ -1226,6 +1302,7 @@ hvs_status hvs_pdb_foreach_enumerator(hvs_pdb *pdb, uint32_t ti,
 	return walk_fieldlist(pdb, t.index, enum_cb, &w);
 }
 
+/* Argument @i of an LF_ARGLIST, its count checked against the record. */
 hvs_status hvs_pdb_arg_get(hvs_pdb *pdb, uint32_t arglist_ti, uint32_t i,
 			   uint32_t *ti)
 {
@@ -1249,6 +1326,7 @@ hvs_status hvs_pdb_arg_get(hvs_pdb *pdb, uint32_t arglist_ti, uint32_t i,
 	return HVS_OK;
 }
 
+/* S_*PROC32_ID name an IPI function id; the TPI type is inside it. */
 hvs_status hvs__pdb_func_id_type(hvs_pdb *pdb, uint32_t id, uint32_t *ti)
 {
 	uint16_t leaf;

@@ -44,11 +44,13 @@ build x86_64-pc-windows-msvc flat-x64 flat.c
 # "big MSF" whose directory needs several block-map blocks (40000 extra
 # empty streams; llvm-pdbutil reads only one block-map block, so
 # diff_llvm.py compares it with the original through our reader), and
-# with 8 KiB blocks (llvm-pdbutil reads up to 4 KiB).
+# with 8 KiB blocks (llvm-pdbutil reads up to 4 KiB), and with its
+# structures rewritten as the newer LF_STRUCTURE2 records.
 PY=${PYTHON3:-python3}
 if command -v "$PY" >/dev/null 2>&1; then
 	"$PY" "$(dirname "$0")/repack.py" "$out/types-x64.pdb" "$out/types-x64-b512.pdb" 512
 	"$PY" "$(dirname "$0")/repack.py" "$out/types-x64.pdb" "$out/types-x64-bigdir.msf" 512 40000
 	"$PY" "$(dirname "$0")/repack.py" "$out/types-x64.pdb" "$out/types-x64-b8192.msf" 8192
+	"$PY" "$(dirname "$0")/repack.py" "$out/types-x64.pdb" "$out/types-x64-struct2.msf" 4096 --struct2
 fi
 echo "built $out/types-x64.pdb $out/types-x86.pdb $out/flat-x64.pdb (+ repacked)"

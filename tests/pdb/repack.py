@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Rewrite an MSF 7.0 file (a PDB) with another block size.
 
-    repack.py IN OUT BLOCK_SIZE [EXTRA_STREAMS]
+    repack.py IN OUT BLOCK_SIZE [EXTRA_STREAMS] [--struct2]
 
 Copies every stream of IN into OUT laid out with BLOCK_SIZE-byte blocks
 (512 ... 65536), keeping the free-block-map positions (blocks 1 and 2 of
@@ -10,6 +10,12 @@ every BLOCK_SIZE-block interval) free of data.  EXTRA_STREAMS empty streams
 are appended to the directory: enough of them make the directory's own
 block list span several blocks, the "big MSF" layout in which the
 superblock lists several block-map blocks from offset 52.
+
+--struct2 rewrites every LF_STRUCTURE / LF_CLASS record of the TPI into
+the newer LF_STRUCTURE2 / LF_CLASS2 form (32-bit properties, then field
+list, derived, vshape, and the member count and size as numeric leaves),
+which lld-link never writes; the record bytes in the TPI header are
+updated (the TPI hash stream, which the reader does not use, goes stale).
 
 The tests use it to make small fuzz seeds (512-byte blocks) and to exercise
 block sizes and multi-block block maps that lld-link does not write; the
@@ -44,6 +50,35 @@ def read_msf(data):
         body = b"".join(data[b * bs:(b + 1) * bs] for b in blocks)[:real]
         streams.append((sz, body))
     return streams
+
+
+def numeric(v):
+    """A CodeView numeric leaf for an unsigned value."""
+    if v < 0x8000:
+        return struct.pack("<H", v)
+    if v < 0x10000:
+        return struct.pack("<HH", 0x8002, v)
+    return struct.pack("<HI", 0x8004, v)
+
+
+def struct2(tpi):
+    """TPI stream bytes with LF_STRUCTURE/LF_CLASS as LF_STRUCTURE2/CLASS2."""
+    hdr_size, = struct.unpack_from("<I", tpi, 4)
+    rec_bytes, = struct.unpack_from("<I", tpi, 16)
+    out = bytearray()
+    off, end = hdr_size, hdr_size + rec_bytes
+    while off < end:
+        ln, leaf = struct.unpack_from("<HH", tpi, off)
+        body = tpi[off + 4:off + 2 + ln]
+        if leaf in (0x1504, 0x1505):
+            count, props = struct.unpack_from("<HH", body, 0)
+            body = struct.pack("<I", props) + body[4:16] + numeric(count) + body[16:]
+            leaf = 0x1608 if leaf == 0x1504 else 0x1609
+        out += struct.pack("<HH", len(body) + 2, leaf) + body
+        off += 2 + ln
+    hdr = bytearray(tpi[:hdr_size])
+    struct.pack_into("<I", hdr, 16, len(out))
+    return bytes(hdr) + bytes(out) + tpi[end:]
 
 
 def write_msf(streams, bs):
@@ -91,13 +126,18 @@ def write_msf(streams, bs):
 
 
 def main():
-    if len(sys.argv) not in (4, 5):
+    args = [a for a in sys.argv[1:] if a != "--struct2"]
+    if len(args) not in (3, 4):
         print(__doc__)
         return 2
-    src, dst, bs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    extra = int(sys.argv[4]) if len(sys.argv) == 5 else 0
+    src, dst, bs = args[0], args[1], int(args[2])
+    extra = int(args[3]) if len(args) == 4 else 0
     with open(src, "rb") as f:
         streams = read_msf(f.read())
+    if "--struct2" in sys.argv[1:]:
+        sz, tpi = streams[2]
+        tpi = struct2(tpi)
+        streams[2] = (len(tpi), tpi)
     streams += [(0, b"")] * extra
     with open(dst + ".tmp", "wb") as f:
         f.write(write_msf(streams, bs))
