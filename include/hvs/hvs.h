@@ -17,5 +17,6 @@
 #include "pe.h"
 #include "vmrs_writer.h"
 #include "pdb.h"
+#include "sym.h"
 
 #endif
