@@ -1228,7 +1228,45 @@ VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE 
 	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
 }
 
-/* Not implemented: needs the PE image scanner. */
+/* Guest-physical reads for the image scan: the image, memory fixes applied
+ * (a fix changes guest memory for page tables and images alike). */
+static hvs_status scan_read_phys(void *ud, uint64_t gpa, void *buf, size_t len)
+{
+	const vmsd_handle *v = ud;
+	size_t done = 0;
+	hvs_status s = hvs_image_read(v->img, HVS_SPACE_GPA, gpa, buf, len, &done);
+
+	apply_fixes(v, gpa, buf, done);
+	return s;
+}
+
+/* Adapter from the native scanner's callback to FOUND_IMAGE_CALLBACK. */
+typedef struct scan_ctx {
+	PVOID context;
+	FOUND_IMAGE_CALLBACK cb;
+} scan_ctx;
+
+static int scan_found(void *ud, const hvs_pe_found *f)
+{
+	scan_ctx *c = ud;
+	DOS_IMAGE_INFO info;
+
+	memset(&info, 0, sizeof info);
+	/* Borrowed from the scanner: valid during the callback only, as the
+	 * SDK documents for PdbName (api.md 2.7). */
+	info.PdbName = f->has_codeview ? f->pdb_name : NULL;
+	info.ImageBaseAddress = f->base;
+	info.ImageSize = f->size;
+	info.Timestamp = f->timestamp;
+	return c->cb(c->context, &info) ? 1 : 0;
+}
+
+/*
+ * Scan a VP's address space for PE images (api.md 2.7) with the native
+ * scanner (include/hvs/pe.h, docs/pe.md): the standalone addresses first,
+ * then every mapped page from startAddress down to endAddress; TRUE from
+ * the callback stops it (S_OK).  Reads see the memory fixes.
+ */
 VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 					       UINT32 vpId, GUEST_VIRTUAL_ADDRESS startAddress,
 					       GUEST_VIRTUAL_ADDRESS endAddress,
@@ -1237,14 +1275,41 @@ VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSave
 					       GUEST_VIRTUAL_ADDRESS *standaloneAddress,
 					       DWORD standaloneAddressCount)
 {
-	(void)vpId;
-	(void)startAddress;
-	(void)endAddress;
-	(void)callbackContext;
-	(void)foundImageCallback;
-	(void)standaloneAddress;
-	(void)standaloneAddressCount;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
+	vmsd_handle *v;
+	hvs_vp_info vi;
+	hvs_paging_regs regs;
+	hvs_xlat *x = NULL;
+	unsigned flags = 0;
+	scan_ctx c;
+	hvs_status s;
+	HRESULT hr = get_vp(vmSavedStateDumpHandle, vpId, (const void *)foundImageCallback,
+			    1, &v);
+
+	if (FAILED(hr))
+		return hr;
+	if (standaloneAddressCount && !standaloneAddress)
+		return E_POINTER;
+	/* The scan runs downwards: the start is the higher address. */
+	if (startAddress < endAddress)
+		return E_INVALIDARG;
+	hvs_image_vp_info(v->img, vpId, &vi);
+	if (vi.vtl_mask && !(vi.vtl_mask >> vi.active_vtl & 1u))
+		return VM_SAVED_STATE_DUMP_E_VP_VTL_NOT_ENABLED;
+	s = hvs_vp_paging_regs(v->img, vpId, &regs, &flags);
+	if (s == HVS_E_NOTFOUND)
+		return VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE;
+	if (s != HVS_OK)
+		return vmsd__hresult(s);
+	s = hvs_xlat_new(&x, &regs, scan_read_phys, v, flags, NULL);
+	if (s != HVS_OK)
+		return s == HVS_E_NOMEM ? E_OUTOFMEMORY : VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE;
+	c.context = callbackContext;
+	c.cb = foundImageCallback;
+	s = hvs_pe_scan_xlat(x, scan_read_phys, v, startAddress, endAddress,
+			     standaloneAddress, standaloneAddressCount, scan_found,
+			     &c, NULL);
+	hvs_xlat_free(x);
+	return vmsd__hresult(s);
 }
 
 /* Not implemented: needs the unwinder. */

@@ -30,3 +30,23 @@ function(hvs_winguest_require)
     endif()
   endforeach()
 endfunction()
+
+# Independent expected values: the LLVM tools, run by the tests.
+find_program(HVS_WG_READOBJ NAMES llvm-readobj llvm-readobj-16 llvm-readobj-15 llvm-readobj-14)
+find_program(HVS_WG_OBJDUMP NAMES llvm-objdump llvm-objdump-16 llvm-objdump-15 llvm-objdump-14)
+target_sources(hvs_testlib PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit/winguest_util.c)
+foreach(v READOBJ OBJDUMP PDBUTIL)
+  if(HVS_WG_${v})
+    target_compile_definitions(hvs_testlib PUBLIC HVS_LLVM_${v}="${HVS_WG_${v}}")
+  endif()
+endforeach()
+
+# hvs images on the fixture.
+if(TARGET hvs)
+  add_test(NAME cli_images
+    COMMAND ${CMAKE_COMMAND} -DHVS=$<TARGET_FILE:hvs>
+      -DIN=${HVS_WINGUEST_DIR}/winguest.vmrs
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_images.cmake)
+  set_tests_properties(cli_images PROPERTIES FIXTURES_REQUIRED winguest
+    SKIP_REGULAR_EXPRESSION "skipped: ")
+endif()

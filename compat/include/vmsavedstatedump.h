@@ -738,29 +738,37 @@ VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE 
 						     LPWSTR *typeFieldInfoMap);
 
 /* ================================================================== */
-/* Image scanning and stack unwinding (api.md 2.7).  Not implemented   */
-/* yet: E_NOTIMPL until hvsavedstate's PE scanner and unwinder exist.  */
+/* Image scanning and stack unwinding (api.md 2.7).  The scan is       */
+/* implemented (native scanner, docs/pe.md); CallStackUnwind returns   */
+/* E_NOTIMPL until hvsavedstate's unwinder exists.                     */
 /* ================================================================== */
 
 /**
  * Scan a virtual address range of the virtual processor for PE images,
  * *downwards* from startAddress to endAddress (startAddress must be the
  * higher one), skipping unmapped regions.  The standaloneAddressCount
- * addresses in standaloneAddress are tried first.  For each image found
- * foundImageCallback(callbackContext, info) is called; it returns TRUE
- * to stop the scan.
+ * addresses in standaloneAddress are tried first, as image bases.  For
+ * each image found foundImageCallback(callbackContext, info) is called;
+ * it returns TRUE to stop the scan.  Every mapped 4 KiB page in
+ * [endAddress, startAddress] is checked once, from the highest down; an
+ * image reported from a standalone address is not reported again by the
+ * range scan.  Memory fixes (ApplyGuestMemoryFix) are seen.
  *
  * @param vmSavedStateDumpHandle  instance handle.
  * @param vpId                    virtual processor (address space).
- * @param startAddress            highest address to scan.
+ * @param startAddress            highest address to scan (inclusive).
  * @param endAddress              lowest address to scan.
  * @param callbackContext         passed to the callback unchanged.
  * @param foundImageCallback      the callback.
  * @param standaloneAddress       addresses to check first (may be NULL
  *                                when standaloneAddressCount is 0).
  * @param standaloneAddressCount  number of such addresses.
- * @return E_NOTIMPL for now.  Planned: S_OK (also when stopped by the
- *         callback); E_HANDLE; E_INVALIDARG if startAddress < endAddress.
+ * @return S_OK (also when stopped by the callback); E_HANDLE; E_POINTER
+ *         (no callback, or no standalone array with a non-zero count);
+ *         E_INVALIDARG (no such VP, or startAddress < endAddress);
+ *         VM_SAVED_STATE_DUMP_E_VP_VTL_NOT_ENABLED;
+ *         VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE (no paging registers);
+ *         E_OUTOFMEMORY; read errors of the saved state.
  * Lifetime: the DOS_IMAGE_INFO and its PdbName are valid only during the
  * callback.
  */

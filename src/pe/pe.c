@@ -133,6 +133,22 @@ static hvs_status rva_to_off(const hvs_pe *pe, uint32_t rva, size_t len,
 	return HVS_E_NODATA;
 }
 
+/* Bytes of the file from @rva on that rva_to_off() can serve in one piece. */
+static uint64_t file_avail(const hvs_pe *pe, uint32_t rva)
+{
+	size_t i;
+
+	if (rva < pe->h.headers_size)
+		return pe->h.headers_size - rva;
+	for (i = 0; i < pe->nsecs; i++) {
+		const hvs_pe_section *s = &pe->secs[i];
+
+		if (rva >= s->rva && rva - s->rva < s->raw_size)
+			return s->raw_size - (rva - s->rva);
+	}
+	return 0;
+}
+
 /*
  * Read [rva, rva+len) of the image for @what.  Checks the range against
  * SizeOfImage first (HVS_E_CORRUPT names the structure).
@@ -189,6 +205,10 @@ static hvs_status read_cstr(hvs_pe *pe, const char *what, uint32_t rva,
 	char *s;
 	hvs_status st;
 
+	if (rva >= pe->h.image_size)
+		return HVS_CORRUPT(&pe->err,
+				   "%s: RVA 0x%" PRIx32 " is past SizeOfImage 0x%"
+				   PRIx32, what, rva, pe->h.image_size);
 	for (;;) {
 		uint64_t at = (uint64_t)rva + got;
 		size_t piece = 0x1000 - (size_t)((pe->h.base + at) & 0xfff);
@@ -204,6 +224,11 @@ static hvs_status read_cstr(hvs_pe *pe, const char *what, uint32_t rva,
 			piece = room;
 		if (piece > pe->h.image_size - at)
 			piece = (size_t)(pe->h.image_size - at);
+		/* A file holds a section's raw data only, not whole pages. */
+		if ((pe->flags & HVS_PE_FILE_LAYOUT) && piece > file_avail(pe, (uint32_t)at))
+			piece = (size_t)file_avail(pe, (uint32_t)at);
+		if (!piece)
+			piece = 1; /* let read_at_rva report what is missing */
 		st = read_at_rva(pe, what, (uint32_t)at, tmp + got, piece);
 		if (st != HVS_OK)
 			return st;

@@ -39,7 +39,7 @@
  * counts that make a window grow or shrink. */
 #define WIN_START (1ull << 30)
 #define WIN_MIN (2ull << 20)
-#define WIN_MAX (1ull << 47)
+#define WIN_MAX (1ull << 63)
 #define WIN_FEW 1024
 #define WIN_MANY 16384
 
