@@ -250,6 +250,15 @@ typedef struct hvs__dmp_kdsyms {
 	uint64_t kdp_data_block_encoded; /* KdpDataBlockEncoded (u8 flag) */
 } hvs__dmp_kdsyms;
 
+/* Resolve a kernel symbol name ("KiWaitNever") to its VA: HVS_OK or
+ * HVS_E_NOTFOUND.  The shape a symbol provider (hvs_sym_resolve) adapts to. */
+typedef hvs_status (*hvs__dmp_resolve_fn)(void *ud, const char *name, uint64_t *va);
+
+/* Fill @out with the four addresses through @fn (names without "nt!").
+ * Returns HVS_OK when all four resolved, else HVS_E_NOTFOUND with @out
+ * zeroed (the decode then stays off). */
+hvs_status hvs__dmp_kdsyms_resolve(hvs__dmp_kdsyms *out, hvs__dmp_resolve_fn fn, void *ud);
+
 /*
  * Read the KDBG at @syms->kd_debugger_data_block through @x; when its tag
  * is not "KDBG" and KdpDataBlockEncoded is non-zero, decode it with the

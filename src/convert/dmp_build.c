@@ -468,6 +468,19 @@ void hvs__dmp_kdbg_encode(uint8_t *buf, size_t len, uint64_t wait_never,
 	}
 }
 
+hvs_status hvs__dmp_kdsyms_resolve(hvs__dmp_kdsyms *out, hvs__dmp_resolve_fn fn, void *ud)
+{
+	memset(out, 0, sizeof *out);
+	if (!fn || fn(ud, "KdDebuggerDataBlock", &out->kd_debugger_data_block) != HVS_OK ||
+	    fn(ud, "KiWaitNever", &out->ki_wait_never) != HVS_OK ||
+	    fn(ud, "KiWaitAlways", &out->ki_wait_always) != HVS_OK ||
+	    fn(ud, "KdpDataBlockEncoded", &out->kdp_data_block_encoded) != HVS_OK) {
+		memset(out, 0, sizeof *out);
+		return HVS_E_NOTFOUND;
+	}
+	return HVS_OK;
+}
+
 hvs_status hvs__dmp_kdbg_from_symbols(hvs__dmp_kdbg *out, uint8_t *buf, size_t *buf_len,
 				      hvs_xlat *x, const hvs__dmp_kdsyms *syms,
 				      const char **why)

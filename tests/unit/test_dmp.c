@@ -619,8 +619,36 @@ static void test_dmp__kdbg_symbols(void)
 	g_free(&g);
 }
 
+static hvs_status fake_resolve(void *ud, const char *name, uint64_t *va)
+{
+	static const char *const names[4] = { "KdDebuggerDataBlock", "KiWaitNever",
+					      "KiWaitAlways", "KdpDataBlockEncoded" };
+	int have = *(int *)ud, i;
+	for (i = 0; i < have; i++)
+		if (strcmp(name, names[i]) == 0) {
+			*va = 0xFFFFF80000000000ull + 0x100 * (unsigned)i;
+			return HVS_OK;
+		}
+	return HVS_E_NOTFOUND;
+}
+
+static void test_dmp__kdsyms_resolve(void)
+{
+	hvs__dmp_kdsyms s;
+	int have = 4;
+	CHECK_OK(hvs__dmp_kdsyms_resolve(&s, fake_resolve, &have));
+	CHECK_EQ(s.kd_debugger_data_block, 0xFFFFF80000000000ull);
+	CHECK_EQ(s.ki_wait_never, 0xFFFFF80000000100ull);
+	CHECK_EQ(s.ki_wait_always, 0xFFFFF80000000200ull);
+	CHECK_EQ(s.kdp_data_block_encoded, 0xFFFFF80000000300ull);
+	have = 3; /* KdpDataBlockEncoded missing: nothing is used */
+	CHECK_STATUS(hvs__dmp_kdsyms_resolve(&s, fake_resolve, &have), HVS_E_NOTFOUND);
+	CHECK_EQ(s.kd_debugger_data_block, 0);
+	CHECK_STATUS(hvs__dmp_kdsyms_resolve(&s, NULL, NULL), HVS_E_NOTFOUND);
+}
+
 TEST_MAIN(TEST(test_dmp__header_full), TEST(test_dmp__header_bitmap_and_limits),
 	  TEST(test_dmp__runs_merge), TEST(test_dmp__bitmap),
 	  TEST(test_dmp__context_layout), TEST(test_dmp__kdbg_decode_vectors),
 	  TEST(test_dmp__kdbg_parse), TEST(test_dmp__kdbg_scan),
-	  TEST(test_dmp__kdbg_symbols))
+	  TEST(test_dmp__kdbg_symbols), TEST(test_dmp__kdsyms_resolve))
