@@ -129,7 +129,9 @@ typedef struct hvs_pe_opts {
  *         the message says which field); HVS_E_UNSUPPORTED (an optional
  *         header that is neither PE32 nor PE32+); HVS_E_NOTPRESENT /
  *         HVS_E_NODATA (a header page could not be read); HVS_E_NOMEM;
- *         HVS_E_INVALID.
+ *         HVS_E_INVALID (NULL argument, or a @p base within 64 bytes of
+ *         the end of the address space).  An image whose SizeOfImage would
+ *         wrap past 2^64 is HVS_E_CORRUPT.
  */
 HVS_API hvs_status hvs_pe_open(hvs_pe **out, uint64_t base, hvs_pe_read_fn read,
 			       void *ud, const hvs_pe_opts *opts);

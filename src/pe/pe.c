@@ -153,13 +153,14 @@ static uint64_t file_avail(const hvs_pe *pe, uint32_t rva)
  * Read [rva, rva+len) of the image for @what.  Checks the range against
  * SizeOfImage first (HVS_E_CORRUPT names the structure).
  */
-static hvs_status read_at_rva(hvs_pe *pe, const char *what, uint32_t rva,
-			      void *buf, size_t len)
+static hvs_status read_at_rva_done(hvs_pe *pe, const char *what, uint32_t rva,
+				   void *buf, size_t len, size_t *done_out)
 {
 	uint64_t va;
 	size_t done = 0;
 	hvs_status st;
 
+	*done_out = 0;
 	if (!hvs__in_bounds(rva, len, pe->h.image_size))
 		return HVS_CORRUPT(&pe->err,
 				   "%s: RVA 0x%" PRIx32 " + 0x%zx bytes is past "
@@ -175,9 +176,19 @@ static hvs_status read_at_rva(hvs_pe *pe, const char *what, uint32_t rva,
 		va = pe->h.base + rva;
 	}
 	st = pe->read(pe->ud, va, buf, len, &done);
+	*done_out = done < len ? done : len;
 	if (st != HVS_OK)
 		return read_fail(pe, st, what, rva, va, done);
 	return HVS_OK;
+}
+
+/* read_at_rva_done() without the progress count. */
+static hvs_status read_at_rva(hvs_pe *pe, const char *what, uint32_t rva,
+			      void *buf, size_t len)
+{
+	size_t done;
+
+	return read_at_rva_done(pe, what, rva, buf, len, &done);
 }
 
 /* Remember an allocated string so that close() frees it. */
@@ -415,6 +426,10 @@ static hvs_status parse_headers(hvs_pe *pe)
 	hvs_status st;
 	uint32_t lfanew;
 
+	if (pe->h.base > UINT64_MAX - (DOS_HDR_SIZE - 1))
+		return hvs__err_set(&pe->err, HVS_E_INVALID,
+				    "image at 0x%" PRIx64 ": no room for a DOS header "
+				    "below the end of the address space", pe->h.base);
 	/* Before SizeOfImage is known the headers are read directly. */
 	va = pe->h.base;
 	st = pe->read(pe->ud, va, dos, sizeof dos, &done);
@@ -431,6 +446,12 @@ static hvs_status parse_headers(hvs_pe *pe)
 				   "DOS header: e_lfanew 0x%" PRIx32 " at offset "
 				   "0x3c outside [0x4, 0x%x]", lfanew,
 				   HVS_PE_MAX_LFANEW);
+	/* An image must not wrap around the top of the address space: every
+	 * later read is base + RVA. */
+	if (pe->h.base > UINT64_MAX - (lfanew + sizeof sig + 240))
+		return HVS_CORRUPT(&pe->err,
+				   "image at 0x%" PRIx64 ": the NT headers would wrap "
+				   "around the end of the address space", pe->h.base);
 	/* Signature and file header first: they give the sizes of the rest. */
 	va = pe->h.base + lfanew;
 	st = pe->read(pe->ud, va, sig, sizeof sig, &done);
@@ -461,6 +482,11 @@ static hvs_status parse_headers(hvs_pe *pe)
 					 va + sizeof sig, done);
 	}
 	HVS_TRY(parse_nt(pe, nt, sizeof sig + opt_len));
+	if (pe->h.base > UINT64_MAX - pe->h.image_size + 1)
+		return HVS_CORRUPT(&pe->err,
+				   "image at 0x%" PRIx64 ": SizeOfImage 0x%" PRIx32
+				   " wraps around the end of the address space",
+				   pe->h.base, pe->h.image_size);
 	/* The loader maps SizeOfHeaders bytes: the section table must fit. */
 	tab_off = (uint64_t)lfanew + sizeof sig + pe->h.opt_header_size;
 	tab_len = (size_t)pe->h.section_count * SECTION_SIZE;
@@ -692,15 +718,16 @@ hvs_status hvs_pe_get_dir(const hvs_pe *pe, unsigned index, hvs_pe_dir *out)
 hvs_status hvs_pe_read_rva(hvs_pe *pe, uint32_t rva, void *buf, size_t len,
 			   size_t *done)
 {
+	size_t got = 0;
 	hvs_status st;
 
 	if (done)
 		*done = 0;
 	if (!pe || (!buf && len))
 		return HVS_E_INVALID;
-	st = read_at_rva(pe, "read", rva, buf, len);
-	if (st == HVS_OK && done)
-		*done = len;
+	st = read_at_rva_done(pe, "read", rva, buf, len, &got);
+	if (done)
+		*done = got;
 	return st;
 }
 

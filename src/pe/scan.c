@@ -233,11 +233,12 @@ static hvs_status scan_range(scan *s, uint64_t hi, uint64_t lo)
 	}
 }
 
-hvs_status hvs_pe_scan_xlat(hvs_xlat *x, hvs_read_phys_fn read_phys,
-			    void *phys_ud, uint64_t hi, uint64_t lo,
-			    const uint64_t *standalone, size_t nstandalone,
-			    hvs_pe_found_fn cb, void *ud,
-			    hvs_pe_scan_stats *stats)
+/* The scan with allocator @a (the image's, or the C library's). */
+static hvs_status scan_run(hvs_xlat *x, hvs_read_phys_fn read_phys,
+			   void *phys_ud, uint64_t hi, uint64_t lo,
+			   const uint64_t *standalone, size_t nstandalone,
+			   hvs_pe_found_fn cb, void *ud,
+			   hvs_pe_scan_stats *stats, const hvs__alloc *a)
 {
 	scan s;
 	size_t i;
@@ -248,7 +249,7 @@ hvs_status hvs_pe_scan_xlat(hvs_xlat *x, hvs_read_phys_fn read_phys,
 	if (!x || !read_phys || !cb || hi < lo || (nstandalone && !standalone))
 		return HVS_E_INVALID;
 	memset(&s, 0, sizeof s);
-	hvs__alloc_init(&s.alloc, NULL);
+	s.alloc = *a;
 	s.x = x;
 	s.read_phys = read_phys;
 	s.phys_ud = phys_ud;
@@ -265,6 +266,19 @@ hvs_status hvs_pe_scan_xlat(hvs_xlat *x, hvs_read_phys_fn read_phys,
 	if (stats)
 		*stats = s.st;
 	return st;
+}
+
+hvs_status hvs_pe_scan_xlat(hvs_xlat *x, hvs_read_phys_fn read_phys,
+			    void *phys_ud, uint64_t hi, uint64_t lo,
+			    const uint64_t *standalone, size_t nstandalone,
+			    hvs_pe_found_fn cb, void *ud,
+			    hvs_pe_scan_stats *stats)
+{
+	hvs__alloc a;
+
+	hvs__alloc_init(&a, NULL);
+	return scan_run(x, read_phys, phys_ud, hi, lo, standalone, nstandalone,
+			cb, ud, stats, &a);
 }
 
 /* Physical reads of the guest image. */
@@ -291,8 +305,10 @@ hvs_status hvs_pe_scan_vp(hvs_image *img, uint32_t vp, uint64_t hi, uint64_t lo,
 					: hi < lo ? "the higher address is below the lower one"
 						  : "standalone addresses missing");
 	HVS_TRY(hvs_vp_xlat(img, vp, &x));
-	st = hvs_pe_scan_xlat(x, read_img_phys, img, hi, lo, standalone,
-			      nstandalone, cb, ud, stats);
+	/* The image's allocator serves the scan too (OOM tests, callers'
+	 * allocators). */
+	st = scan_run(x, read_img_phys, img, hi, lo, standalone, nstandalone,
+		      cb, ud, stats, &img->alloc);
 	if (st != HVS_OK && st != HVS_E_NOMEM)
 		hvs__err_prefix(&img->err, st, "image scan");
 	else if (st == HVS_E_NOMEM)

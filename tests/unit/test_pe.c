@@ -697,8 +697,9 @@ static void test_pe__oom(void)
 		SKIP("winguest fixture not built");
 	data = test_read_file(wg_file("ntkrnlmp.exe"), &len);
 	CHECK(data);
-	/* Fail the i-th allocation until everything succeeds. */
-	for (i = 0; i < 200 && !ok; i++) {
+	/* Fail the i-th allocation (and every later one) until everything
+	 * succeeds. */
+	for (i = 1; i < 200 && !ok; i++) {
 		test_failalloc fa;
 		hvs_source src;
 		hvs_pe_opts o;
@@ -727,6 +728,77 @@ static void test_pe__oom(void)
 		hvs_pe_close(pe);
 	}
 	CHECK(ok);
+	CHECK(i > 3); /* the allocations were really failed first */
+	free(data);
+}
+
+/* A mapped image whose bytes are the file's, at any base (offset va - base
+ * with wrap-around arithmetic, as a buggy reader would compute). */
+typedef struct at_base {
+	const uint8_t *p;
+	size_t n;
+	uint64_t base;
+} at_base;
+
+static hvs_status base_read(void *ud, uint64_t va, void *buf, size_t len, size_t *done)
+{
+	const at_base *a = ud;
+	uint64_t off = va - a->base;
+
+	*done = 0;
+	if (off >= a->n || len > a->n - off)
+		return HVS_E_NOTPRESENT;
+	memcpy(buf, a->p + off, len);
+	*done = len;
+	return HVS_OK;
+}
+
+static void test_pe__address_space_end(void)
+{
+	at_base a;
+	hvs_pe *pe = NULL;
+	hvs_pe_opts o_;
+	size_t len;
+	char err[HVS_ERRMSG_MAX];
+	uint8_t *data;
+
+	if (!wg_file("ntkrnlmp.exe"))
+		SKIP("winguest fixture not built");
+	data = test_read_file(wg_file("ntkrnlmp.exe"), &len);
+	CHECK(data && len > 0x1000);
+	a.p = data;
+	a.n = len;
+	memset(&o_, 0, sizeof o_);
+	o_.errbuf = err;
+	o_.errbuf_size = sizeof err;
+	/* An image whose SizeOfImage would wrap past 2^64 is refused; the
+	 * headers alone fit. */
+	a.base = 0xFFFFFFFFFFFFF000ull;
+	CHECK_STATUS(hvs_pe_open(&pe, a.base, base_read, &a, &o_), HVS_E_CORRUPT);
+	CHECK(strstr(err, "wraps around the end of the address space") != NULL);
+	a.base = 0xFFFFFFFFFFFFFFF0ull;
+	CHECK_STATUS(hvs_pe_open(&pe, a.base, base_read, &a, &o_), HVS_E_INVALID);
+	CHECK(strstr(err, "no room for a DOS header") != NULL);
+	/* A base where the image ends exactly at 2^64 opens and reads. */
+	{
+		uint32_t lfanew = (uint32_t)(data[0x3c] | data[0x3d] << 8);
+		const uint8_t *o = data + lfanew + 24 + 56;
+		uint32_t size = (uint32_t)o[0] | (uint32_t)o[1] << 8 | (uint32_t)o[2] << 16 |
+				(uint32_t)o[3] << 24;
+		uint8_t b[4];
+		size_t done;
+
+		a.base = 0 - (uint64_t)size;
+		CHECK_OK(hvs_pe_open(&pe, a.base, base_read, &a, &o_));
+		CHECK_EQ(hvs_pe_get_headers(pe)->image_size, size);
+		CHECK_OK(hvs_pe_read_rva(pe, lfanew, b, 4, &done));
+		CHECK_EQ(done, 4);
+		CHECK_MEM(b, "PE\0\0", 4);
+		/* Past SizeOfImage: corrupt, nothing read. */
+		CHECK_STATUS(hvs_pe_read_rva(pe, size - 2, b, 4, &done), HVS_E_CORRUPT);
+		CHECK_EQ(done, 0);
+	}
+	hvs_pe_close(pe);
 	free(data);
 }
 
@@ -745,4 +817,4 @@ static void test_pe__args(void)
 TEST_MAIN(TEST(test_pe__files_vs_llvm), TEST(test_pe__memory_vs_llvm),
 	  TEST(test_pe__other_address_spaces), TEST(test_pe__not_present),
 	  TEST(test_pe__malformed), TEST(test_pe__guid_format),
-	  TEST(test_pe__oom), TEST(test_pe__args))
+	  TEST(test_pe__oom), TEST(test_pe__address_space_end), TEST(test_pe__args))

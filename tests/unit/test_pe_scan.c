@@ -271,6 +271,44 @@ static void test_pe_scan__xlat_and_io(void)
 	hvs_image_close(img);
 }
 
-TEST_MAIN(TEST(test_pe_scan__kernel_half), TEST(test_pe_scan__whole_space_and_user_half),
+static void test_pe_scan__oom(void)
+{
+	test_failalloc fa;
+	hvs_image_opts o;
+	hvs_image *img = NULL;
+	found s;
+	long i;
+	int ok = 0;
+
+	NEED_FIXTURE();
+	test_failalloc_init(&fa, 0);
+	memset(&o, 0, sizeof o);
+	o.base.alloc = &fa.a;
+	CHECK_OK(hvs_image_open(&img, wg_file("winguest.vmrs"), &o));
+	/* Fail the i-th allocation of the scan (and every later one): the
+	 * scan reports HVS_E_NOMEM, never a partial success, until it has
+	 * what it needs. */
+	for (i = 1; i < 400 && !ok; i++) {
+		hvs_status st;
+
+		hvs_image_set_cache_limit(img, 0);
+		fa.countdown = i - 1;
+		memset(&s, 0, sizeof s);
+		st = hvs_pe_scan_vp(img, 0, ~0ull, 0xFFFF800000000000ull, NULL, 0, on_found,
+				    &s, NULL);
+		fa.countdown = -1;
+		if (st == HVS_OK) {
+			CHECK_EQ(s.n, 2);
+			ok = 1;
+		} else {
+			CHECK_STATUS(st, HVS_E_NOMEM);
+		}
+	}
+	CHECK(ok);
+	CHECK(i > 2);
+	hvs_image_close(img);
+}
+
+TEST_MAIN(TEST(test_pe_scan__kernel_half), TEST(test_pe_scan__oom), TEST(test_pe_scan__whole_space_and_user_half),
 	  TEST(test_pe_scan__standalone_and_stop), TEST(test_pe_scan__bounds),
 	  TEST(test_pe_scan__xlat_and_io))

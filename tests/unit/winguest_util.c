@@ -9,6 +9,11 @@
 
 #include "winguest_util.h"
 
+#ifdef _WIN32
+#define popen _popen
+#define pclose _pclose
+#endif
+
 #ifndef HVS_LLVM_READOBJ
 #define HVS_LLVM_READOBJ ""
 #endif
