@@ -13,4 +13,6 @@ int cmd_maps(int argc, char **argv);
 int cmd_apply_log(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_images(int argc, char **argv);
+int cmd_modules(int argc, char **argv);
+int cmd_sym(int argc, char **argv);
 #endif

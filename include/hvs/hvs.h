@@ -16,5 +16,7 @@
 #include "vp.h"
 #include "pe.h"
 #include "vmrs_writer.h"
+#include "pdb.h"
+#include "sym.h"
 
 #endif
