@@ -254,19 +254,21 @@ typedef struct hvs__dmp_kdsyms {
  * HVS_E_NOTFOUND.  The shape a symbol provider (hvs_sym_resolve) adapts to. */
 typedef hvs_status (*hvs__dmp_resolve_fn)(void *ud, const char *name, uint64_t *va);
 
-/* Fill @out with the four addresses through @fn (names without "nt!").
- * Returns HVS_OK when all four resolved, else HVS_E_NOTFOUND with @out
- * zeroed (the decode then stays off). */
+/* Fill @out through @fn (names without "nt!").  Returns HVS_OK when
+ * KdDebuggerDataBlock resolved (the three decode keys are then all set or
+ * all 0), else HVS_E_NOTFOUND with @out zeroed. */
 hvs_status hvs__dmp_kdsyms_resolve(hvs__dmp_kdsyms *out, hvs__dmp_resolve_fn fn, void *ud);
 
 /*
- * Read the KDBG at @syms->kd_debugger_data_block through @x; when its tag
- * is not "KDBG" and KdpDataBlockEncoded is non-zero, decode it with the
- * values of KiWaitNever and KiWaitAlways.  @buf (HVS__KDBG_MAX_SIZE
- * bytes) receives the decoded block and @buf_len its length, so the
- * writer can patch it into the dump.
- * Returns HVS_OK, HVS_E_NOTFOUND (a symbol is 0; nothing read),
- * HVS_E_CORRUPT (@why says why the block is not valid), or a read status.
+ * Read the KDBG at @syms->kd_debugger_data_block through @x.  A block
+ * tagged "KDBG" is used as is; otherwise, when the three decode keys are
+ * known and KdpDataBlockEncoded is non-zero, it is decoded with the values
+ * of KiWaitNever and KiWaitAlways.  @buf (HVS__KDBG_MAX_SIZE bytes)
+ * receives the (decoded) block and @buf_len its length, so the writer can
+ * patch it into the dump.
+ * Returns HVS_OK, HVS_E_NOTFOUND (KdDebuggerDataBlock is 0, or the block
+ * is encoded and a key is 0), HVS_E_CORRUPT (@why says why the block is
+ * not valid), or a read status.
  */
 hvs_status hvs__dmp_kdbg_from_symbols(hvs__dmp_kdbg *out, uint8_t *buf, size_t *buf_len,
 				      hvs_xlat *x, const hvs__dmp_kdsyms *syms,

@@ -471,13 +471,15 @@ void hvs__dmp_kdbg_encode(uint8_t *buf, size_t len, uint64_t wait_never,
 hvs_status hvs__dmp_kdsyms_resolve(hvs__dmp_kdsyms *out, hvs__dmp_resolve_fn fn, void *ud)
 {
 	memset(out, 0, sizeof *out);
-	if (!fn || fn(ud, "KdDebuggerDataBlock", &out->kd_debugger_data_block) != HVS_OK ||
-	    fn(ud, "KiWaitNever", &out->ki_wait_never) != HVS_OK ||
-	    fn(ud, "KiWaitAlways", &out->ki_wait_always) != HVS_OK ||
-	    fn(ud, "KdpDataBlockEncoded", &out->kdp_data_block_encoded) != HVS_OK) {
-		memset(out, 0, sizeof *out);
+	if (!fn || fn(ud, "KdDebuggerDataBlock", &out->kd_debugger_data_block) != HVS_OK) {
+		out->kd_debugger_data_block = 0;
 		return HVS_E_NOTFOUND;
 	}
+	/* The decode keys are optional: a plain block needs none of them. */
+	if (fn(ud, "KiWaitNever", &out->ki_wait_never) != HVS_OK ||
+	    fn(ud, "KiWaitAlways", &out->ki_wait_always) != HVS_OK ||
+	    fn(ud, "KdpDataBlockEncoded", &out->kdp_data_block_encoded) != HVS_OK)
+		out->ki_wait_never = out->ki_wait_always = out->kdp_data_block_encoded = 0;
 	return HVS_OK;
 }
 
@@ -493,8 +495,7 @@ hvs_status hvs__dmp_kdbg_from_symbols(hvs__dmp_kdbg *out, uint8_t *buf, size_t *
 
 	*why = NULL;
 	*buf_len = 0;
-	if (!syms->kd_debugger_data_block || !syms->ki_wait_never ||
-	    !syms->ki_wait_always || !syms->kdp_data_block_encoded) {
+	if (!syms->kd_debugger_data_block) {
 		*why = "kernel symbols not loaded";
 		return HVS_E_NOTFOUND;
 	}
@@ -503,12 +504,24 @@ hvs_status hvs__dmp_kdbg_from_symbols(hvs__dmp_kdbg *out, uint8_t *buf, size_t *
 		*why = "KdDebuggerDataBlock not readable";
 		return s;
 	}
-	s = hvs_xlat_read(x, syms->kdp_data_block_encoded, &flag, 1, NULL);
-	if (s != HVS_OK) {
-		*why = "KdpDataBlockEncoded not readable";
-		return s;
+	encoded = hvs__le32(buf + HVS__KDBG_OWNER_TAG) != HVS__KDBG_TAG;
+	if (encoded) {
+		if (!syms->ki_wait_never || !syms->ki_wait_always ||
+		    !syms->kdp_data_block_encoded) {
+			*why = "the block is encoded and KiWaitNever, KiWaitAlways or "
+			       "KdpDataBlockEncoded is not resolved";
+			return HVS_E_NOTFOUND;
+		}
+		s = hvs_xlat_read(x, syms->kdp_data_block_encoded, &flag, 1, NULL);
+		if (s != HVS_OK) {
+			*why = "KdpDataBlockEncoded not readable";
+			return s;
+		}
+		if (!flag) {
+			*why = "OwnerTag is not \"KDBG\" and KdpDataBlockEncoded is 0";
+			return HVS_E_CORRUPT;
+		}
 	}
-	encoded = flag != 0 && hvs__le32(buf + HVS__KDBG_OWNER_TAG) != HVS__KDBG_TAG;
 	if (encoded) {
 		uint64_t never, always;
 		if ((s = hvs_xlat_read(x, syms->ki_wait_never, v, 8, NULL)) != HVS_OK) {

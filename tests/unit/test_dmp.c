@@ -613,9 +613,24 @@ static void test_dmp__kdbg_symbols(void)
 	hvs__put_le64(g.mem + 0x212000, never ^ 1);
 	CHECK_STATUS(hvs__dmp_kdbg_from_symbols(&d, buf, &len, g.x, &s, &why), HVS_E_CORRUPT);
 	CHECK(strstr(why, "tag"));
-	/* Symbols missing. */
+	/* A decode key missing: the encoded block cannot be read. */
+	hvs__put_le64(g.mem + 0x212000, never);
 	s.ki_wait_always = 0;
 	CHECK_STATUS(hvs__dmp_kdbg_from_symbols(&d, buf, &len, g.x, &s, &why), HVS_E_NOTFOUND);
+	CHECK(strstr(why, "encoded"));
+	/* Encoded-looking bytes but KdpDataBlockEncoded 0: not a KDBG. */
+	s.ki_wait_always = kbase + 0x12008;
+	g.mem[0x212010] = 0;
+	CHECK_STATUS(hvs__dmp_kdbg_from_symbols(&d, buf, &len, g.x, &s, &why), HVS_E_CORRUPT);
+	/* No KdDebuggerDataBlock: nothing read. */
+	s.kd_debugger_data_block = 0;
+	CHECK_STATUS(hvs__dmp_kdbg_from_symbols(&d, buf, &len, g.x, &s, &why), HVS_E_NOTFOUND);
+	/* The plain block needs no keys. */
+	memcpy(g.mem + 0x210FF0, plain, sizeof plain);
+	s.kd_debugger_data_block = kbase + 0x10FF0;
+	s.ki_wait_never = s.ki_wait_always = s.kdp_data_block_encoded = 0;
+	CHECK_OK(hvs__dmp_kdbg_from_symbols(&d, buf, &len, g.x, &s, &why));
+	CHECK_EQ(d.decoded, 0);
 	g_free(&g);
 }
 
@@ -641,7 +656,13 @@ static void test_dmp__kdsyms_resolve(void)
 	CHECK_EQ(s.ki_wait_never, 0xFFFFF80000000100ull);
 	CHECK_EQ(s.ki_wait_always, 0xFFFFF80000000200ull);
 	CHECK_EQ(s.kdp_data_block_encoded, 0xFFFFF80000000300ull);
-	have = 3; /* KdpDataBlockEncoded missing: nothing is used */
+	have = 3; /* KdpDataBlockEncoded missing: no decode keys at all */
+	CHECK_OK(hvs__dmp_kdsyms_resolve(&s, fake_resolve, &have));
+	CHECK_EQ(s.kd_debugger_data_block, 0xFFFFF80000000000ull);
+	CHECK_EQ(s.ki_wait_never, 0);
+	CHECK_EQ(s.ki_wait_always, 0);
+	CHECK_EQ(s.kdp_data_block_encoded, 0);
+	have = 0;
 	CHECK_STATUS(hvs__dmp_kdsyms_resolve(&s, fake_resolve, &have), HVS_E_NOTFOUND);
 	CHECK_EQ(s.kd_debugger_data_block, 0);
 	CHECK_STATUS(hvs__dmp_kdsyms_resolve(&s, NULL, NULL), HVS_E_NOTFOUND);

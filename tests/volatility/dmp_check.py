@@ -15,6 +15,7 @@ output, one fact a line (numbers in hex without 0x):
          <NumberProcessors> <MajorVersion> <MinorVersion>
          <PsLoadedModuleList> <PsActiveProcessHead> <PfnDataBase>
          <MachineImageType>
+  header2 <SystemTime> <SystemUpTime> <ProductType> <SuiteMask> <RequiredDumpSpace>
   seg <gpa> <len> <sha256 of the bytes the crash layer returns>
   xlat <va> <gpa or ->          (kernel layer on DirectoryTableBase)
   kdbg <OwnerTag> <KernBase> <KiProcessorBlock> <OffsetPrcbContext>
@@ -46,6 +47,9 @@ def main():
         int(h.NumberProcessors), int(h.MajorVersion), int(h.MinorVersion),
         int(h.PsLoadedModuleList), int(h.PsActiveProcessHead),
         int(h.PfnDataBase), int(h.MachineImageType)))
+    print("header2 %x %x %x %x %x" % (
+        int(h.SystemTime), int(h.SystemUpTime), int(h.ProductType), int(h.SuiteMask),
+        int(h.RequiredDumpSpace)))
     for start, _off, length, _ in cl._segments:
         sha = hashlib.sha256()
         pos = 0
