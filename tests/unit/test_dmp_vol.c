@@ -154,12 +154,15 @@ typedef struct xpatch {
 } xpatch;
 
 /*
- * SHA-256 of guest-physical [gpa, gpa + len) as the library reads it,
- * NODATA gaps as zeros, with @np patches laid over it.
+ * SHA-256 of guest-physical [gpa, gpa + len) as the library reads it:
+ * zeros where no range is (merged gaps, partial pages), the image's
+ * bytes where one is, with @np patches laid over it.
  */
 static int lib_sha(hvs_image *img, uint64_t gpa, uint64_t len, const xpatch *p, size_t np,
 		   char hex[65])
 {
+	const hvs_mem_range *rg = hvs_image_ranges(img);
+	size_t nr = hvs_image_range_count(img);
 	test_sha256 c;
 	uint8_t d[32];
 	uint8_t *buf = malloc(1u << 20);
@@ -167,19 +170,17 @@ static int lib_sha(hvs_image *img, uint64_t gpa, uint64_t len, const xpatch *p, 
 		return 0;
 	test_sha256_init(&c);
 	while (len) {
-		size_t n = len > (1u << 20) ? (1u << 20) : (size_t)len, done = 0, i;
-		hvs_status s = hvs_image_read(img, HVS_SPACE_GPA, gpa, buf, n, &done);
-		if (s != HVS_OK && s != HVS_E_NODATA) {
-			free(buf);
-			return 0;
-		}
-		if (s == HVS_E_NODATA) {
-			/* A gap: zero it and read the rest page by page. */
-			size_t off;
-			memset(buf + done, 0, n - done);
-			for (off = (done + 0xFFF) & ~(size_t)0xFFF; off < n; off += 0x1000)
-				(void)hvs_image_read(img, HVS_SPACE_GPA, gpa + off, buf + off,
-						     n - off < 0x1000 ? n - off : 0x1000, NULL);
+		size_t n = len > (1u << 20) ? (1u << 20) : (size_t)len, i;
+		memset(buf, 0, n);
+		for (i = 0; i < nr; i++) {
+			uint64_t lo = rg[i].gpa > gpa ? rg[i].gpa : gpa;
+			uint64_t hi = rg[i].gpa + rg[i].size < gpa + n ? rg[i].gpa + rg[i].size
+								       : gpa + n;
+			if (lo < hi && hvs_image_read(img, HVS_SPACE_GPA, lo, buf + (lo - gpa),
+						      (size_t)(hi - lo), NULL) != HVS_OK) {
+				free(buf);
+				return 0;
+			}
 		}
 		for (i = 0; i < np; i++) {
 			uint64_t a = p[i].gpa, e = p[i].gpa + p[i].len;
@@ -732,8 +733,62 @@ static void test_dmp_vol__cli(void)
 	remove(dump);
 }
 
+/*
+ * Ranges that are not page aligned and share a page (a raw image with a
+ * layout): [0, 0x1800) and [0x1900, 0x2900) both touch page 1.  Both dump
+ * types store pages 0-2 once; the bytes no range covers read as zero.
+ */
+static void test_dmp_vol__unaligned_ranges(void)
+{
+	const char *vol = vol_dir();
+	static const hvs_raw_extent lay[2] = { { 0, 0x1800, 0 }, { 0x1900, 0x1000, 0x1800 } };
+	uint8_t data[0x2800];
+	char raw[1024], dump[1024], *out;
+	hvs_image_opts io;
+	hvs_image *img = NULL;
+	hvs_convert_opts o;
+	hvs_convert_result *r = NULL;
+	vhdr h;
+	size_t i;
+	int t;
+
+	if (!vol)
+		SKIP("../shared/tools/volatility3 or " PYTHON " not found");
+	for (i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 131 + (i >> 8) + 7);
+	snprintf(raw, sizeof raw, "%s", test_tmp_path("unaligned.raw"));
+	CHECK(test_write_file(raw, data, sizeof data) == 0);
+	memset(&io, 0, sizeof io);
+	io.format = HVS_FORMAT_RAW;
+	io.raw_layout = lay;
+	io.raw_layout_count = 2;
+	CHECK_OK(hvs_image_open(&img, raw, &io));
+	CHECK_EQ(hvs_image_range_count(img), 2);
+	for (t = 0; t < 2; t++) {
+		memset(&o, 0, sizeof o);
+		o.flags = HVS_CONVERT_FORCE;
+		o.dmp_type = t ? HVS_CONVERT_DMP_BITMAP : HVS_CONVERT_DMP_FULL;
+		snprintf(dump, sizeof dump, "%s", test_tmp_path(t ? "unaligned5.dmp" : "unaligned1.dmp"));
+		CHECK_OK(hvs_convert(img, dump, HVS_CONVERT_DMP, &o, &r));
+		CHECK_EQ(note(r, "pages"), 3);
+		hvs_convert_result_free(r);
+		r = NULL;
+		out = vol_check(vol, dump, "");
+		CHECK(out);
+		CHECK(parse_header(out, &h));
+		CHECK_EQ(h.type, t ? 5 : 1);
+		/* One segment, pages 0-2, equal to the input with a zero hole. */
+		CHECK(strstr(out, "\nseg 0 3000 "));
+		CHECK_EQ(check_segments(img, out, NULL, 0), 1);
+		free(out);
+		remove(dump);
+	}
+	hvs_image_close(img);
+	remove(raw);
+}
+
 TEST_MAIN(TEST(test_dmp_vol__winguest_full), TEST(test_dmp_vol__winguest_bitmap),
 	  TEST(test_dmp_vol__winguest_symbols),
 	  TEST(test_dmp_vol__sample_bin), TEST(test_dmp_vol__linux_x86_64),
 	  TEST(test_dmp_vol__linux_x86_64_pti), TEST(test_dmp_vol__arm64_refused),
-	  TEST(test_dmp_vol__cli))
+	  TEST(test_dmp_vol__cli), TEST(test_dmp_vol__unaligned_ranges))
