@@ -463,10 +463,11 @@ static hvs_status g_read(void *ud, uint64_t gpa, void *buf, size_t len)
 	return HVS_OK;
 }
 
-/* Map the 4 KiB page at @va to @gpa (tables from the pool at 0x1000). */
-static void g_map(guest *g, uint64_t va, uint64_t gpa)
+/* Map the 4 KiB page at @va to @gpa under the PML4 at @root (tables
+ * taken from g->next_table upwards). */
+static void g_map_root(guest *g, uint64_t root, uint64_t va, uint64_t gpa)
 {
-	uint64_t table = 0x1000; /* PML4 */
+	uint64_t table = root;
 	int level;
 	for (level = 4; level > 1; level--) {
 		unsigned idx = (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
@@ -478,6 +479,11 @@ static void g_map(guest *g, uint64_t va, uint64_t gpa)
 		table = hvs__le64(e) & 0x000FFFFFFFFFF000ull;
 	}
 	hvs__put_le64(g->mem + table + 8 * ((va >> 12) & 511), gpa | 3);
+}
+
+static void g_map(guest *g, uint64_t va, uint64_t gpa)
+{
+	g_map_root(g, 0x1000, va, gpa);
 }
 
 static int g_init(guest *g)
@@ -668,8 +674,102 @@ static void test_dmp__kdsyms_resolve(void)
 	CHECK_STATUS(hvs__dmp_kdsyms_resolve(&s, NULL, NULL), HVS_E_NOTFOUND);
 }
 
+/* ------------------------------------------- whole writer, KVA shadow -- */
+
+static hvs_status set64(hvs_image *img, hvs_reg r, uint64_t lo, uint64_t hi)
+{
+	hvs_regval v;
+	v.lo = lo;
+	v.hi = hi;
+	return hvs_image_set_reg(img, 0, HVS_VTL_ACTIVE, r, &v);
+}
+
+/*
+ * format.md 9.5 with KVA shadow: the only VP is in user mode and its CR3
+ * (0x2000) does not map KUSER_SHARED_DATA; its KERNEL_GS_BASE points at
+ * the KPCR, whose page +0x7000 the user tables do map and which holds the
+ * kernel CR3 (0x1000).  The dump's DirectoryTableBase must be 0x1000, and
+ * the KUSER_SHARED_DATA facts are read through it.
+ */
+static void test_dmp__kva_shadow_cr3(void)
+{
+	guest g;
+	const uint64_t kpcr = 0xFFFFF80012340000ull;
+	char raw[1024], out[1024];
+	hvs_image_opts io;
+	hvs_image *img = NULL;
+	hvs_convert_opts o;
+	hvs_convert_result *r = NULL;
+	uint8_t *h = NULL;
+	size_t n = 0, i;
+	int shadow_note = 0;
+
+	CHECK(g_init(&g));
+	g.next_table = 0x2000; /* user PML4 at 0x2000, tables above */
+	/* KUSER_SHARED_DATA (GPA 0x100000): kernel tables only. */
+	g_map_root(&g, 0x1000, HVS__KUSD_VA, 0x100000);
+	hvs__put_le32(g.mem + 0x100000 + 0x260, 20348);  /* NtBuildNumber */
+	hvs__put_le32(g.mem + 0x100000 + 0x264, 3);      /* NtProductType: server */
+	hvs__put_le32(g.mem + 0x100000 + 0x26C, 10);     /* NtMajorVersion */
+	hvs__put_le32(g.mem + 0x100000 + 0x2D0, 0x110);  /* SuiteMask */
+	/* KPCR + 0x7000 (GPA 0x107000): both tables; holds the kernel CR3. */
+	g_map_root(&g, 0x1000, kpcr + 0x7000, 0x107000);
+	g_map_root(&g, 0x2000, kpcr + 0x7000, 0x107000);
+	hvs__put_le64(g.mem + 0x107000, 0x1000);
+	/* Something user mode in the user tables. */
+	g_map_root(&g, 0x2000, 0x7FF700000000ull, 0x108000);
+
+	snprintf(raw, sizeof raw, "%s", test_tmp_path("kvashadow.raw"));
+	CHECK(test_write_file(raw, g.mem, 0x200000) == 0);
+	g_free(&g);
+	memset(&io, 0, sizeof io);
+	io.format = HVS_FORMAT_RAW;
+	CHECK_OK(hvs_image_open(&img, raw, &io));
+	CHECK_OK(hvs_image_add_vps(img, 1, HVS_ARCH_X64));
+	CHECK_OK(set64(img, HVS_REG_X64_CR0, 0x80050033, 0));
+	CHECK_OK(set64(img, HVS_REG_X64_CR3, 0x2000, 0));
+	CHECK_OK(set64(img, HVS_REG_X64_CR4, 0x20, 0));
+	CHECK_OK(set64(img, HVS_REG_X64_EFER, 0xD01, 0));
+	CHECK_OK(set64(img, HVS_REG_X64_CPL, 3, 0));
+	CHECK_OK(set64(img, HVS_REG_X64_CS, 0, 0xFFFFFFFFull | 0x33ull << 32 | 0x20FBull << 48));
+	CHECK_OK(set64(img, HVS_REG_X64_RIP, 0x7FF700000010ull, 0));
+	CHECK_OK(set64(img, HVS_REG_X64_KERNEL_GS_BASE, kpcr, 0));
+
+	snprintf(out, sizeof out, "%s", test_tmp_path("kvashadow.dmp"));
+	memset(&o, 0, sizeof o);
+	o.flags = HVS_CONVERT_FORCE;
+	CHECK_OK(hvs_convert(img, out, HVS_CONVERT_DMP, &o, &r));
+	for (i = 0; i < r->note_count; i++)
+		if (strcmp(r->notes[i].name, "kernel_cr3") == 0 && r->notes[i].value == 0x1000)
+			shadow_note = 1;
+	CHECK(shadow_note);
+	for (i = 0; i < r->underived_count; i++)
+		CHECK(strncmp(r->underived[i].field, "DirectoryTableBase", 18) != 0);
+	hvs_convert_result_free(r);
+	hvs_image_close(img);
+
+	h = test_read_file(out, &n);
+	CHECK(h && n == 0x2000 + 0x200000);
+	CHECK_EQ(hvs__le64(h + 0x10), 0x1000);         /* DirectoryTableBase */
+	CHECK_EQ(hvs__le32(h + 0x08), 0xF);
+	CHECK_EQ(hvs__le32(h + 0x0C), 20348);
+	CHECK_EQ(hvs__le32(h + 0x34), 1);
+	CHECK_EQ(hvs__le32(h + 0x1040), 3);
+	CHECK_EQ(hvs__le32(h + 0x1044), 0x110);
+	CHECK_EQ(hvs__le64(h + 0x348 + 0xF8), 0x7FF700000010ull); /* VP 0 RIP */
+	CHECK_EQ(hvs__le16(h + 0x348 + 0x38), 0x33);
+	CHECK_EQ(hvs__le64(h + 0xF10), 0x7FF700000010ull);
+	CHECK_EQ(hvs__le64(h + 0xFA0), n);
+	/* Page data: GPA 0x107000 at 0x2000 + 0x107000. */
+	CHECK_EQ(hvs__le64(h + 0x2000 + 0x107000), 0x1000);
+	free(h);
+	remove(out);
+	remove(raw);
+}
+
 TEST_MAIN(TEST(test_dmp__header_full), TEST(test_dmp__header_bitmap_and_limits),
 	  TEST(test_dmp__runs_merge), TEST(test_dmp__bitmap),
 	  TEST(test_dmp__context_layout), TEST(test_dmp__kdbg_decode_vectors),
 	  TEST(test_dmp__kdbg_parse), TEST(test_dmp__kdbg_scan),
-	  TEST(test_dmp__kdbg_symbols), TEST(test_dmp__kdsyms_resolve))
+	  TEST(test_dmp__kdbg_symbols), TEST(test_dmp__kdsyms_resolve),
+	  TEST(test_dmp__kva_shadow_cr3))
