@@ -90,6 +90,17 @@ static int maps_kusd(dmp *d, uint32_t vp, uint64_t cr3)
 	return ok;
 }
 
+/* The page-table base in CR3 value @v of VP @vp: PAE's PDPT is only
+ * 32-byte aligned (Intel SDM 4.4.1); the other modes use bits 51:12 (x64
+ * drops the PCID and bit 63). */
+static uint64_t cr3_base(dmp *d, uint32_t vp, uint64_t v)
+{
+	hvs_paging_mode m;
+	if (hvs_image_get_paging_mode(d->img, vp, &m) == HVS_OK && m == HVS_PAGING_X86_PAE)
+		return v & 0xFFFFFFE0ull;
+	return v & CR3_MASK;
+}
+
 static int get_reg(dmp *d, uint32_t vp, hvs_reg r, uint64_t *out)
 {
 	hvs_regval v;
@@ -124,11 +135,11 @@ static hvs_status pick_cr3(dmp *d)
 				continue;
 			if (!any) {
 				any = 1;
-				cr3 = v & CR3_MASK;
+				cr3 = cr3_base(d, vp, v);
 				src = vp;
 			}
-			if (maps_kusd(d, vp, v & CR3_MASK)) {
-				cr3 = v & CR3_MASK;
+			if (maps_kusd(d, vp, cr3_base(d, vp, v))) {
+				cr3 = cr3_base(d, vp, v);
 				src = vp;
 				found = 1;
 			}
@@ -149,7 +160,7 @@ static hvs_status pick_cr3(dmp *d)
 					: get_reg(d, vp, gs[i], &base);
 			if (!ok || !kernel_va(base) || base > UINT64_MAX - 0x7008)
 				continue;
-			if (xlat_for(d, vp, own & CR3_MASK, &x) != HVS_OK)
+			if (xlat_for(d, vp, cr3_base(d, vp, own), &x) != HVS_OK)
 				continue;
 			ok = hvs_xlat_read(x, base + 0x7000, b, 8, NULL) == HVS_OK;
 			hvs_xlat_free(x);
@@ -538,6 +549,15 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 		}
 		free(r);
 		h.context = ctx[0];
+		/* A 32-bit guest gets an AMD64 dump all the same (physical pages
+		 * and DirectoryTableBase serve any reader); the summary says so. */
+		{
+			hvs_vp_info vi;
+			if (hvs_image_vp_info(d->img, 0, &vi) == HVS_OK && vi.arch == HVS_ARCH_X86)
+				hvs__cvt_underived(c, "ContextRecord (AMD64)",
+						   "VP 0 runs in 32-bit mode: its registers are "
+						   "written zero-extended into an AMD64 CONTEXT");
+		}
 	} else {
 		hvs__cvt_underived(c, "ContextRecord", "the input has no virtual processors");
 	}

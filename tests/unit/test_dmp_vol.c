@@ -787,8 +787,53 @@ static void test_dmp_vol__unaligned_ranges(void)
 	remove(raw);
 }
 
+/* A 32-bit PAE guest: a PAGEDU64 dump all the same, its CR3 as
+ * DirectoryTableBase, the AMD64 CONTEXT named in the summary; volatility3
+ * reads its pages. */
+static void test_dmp_vol__i386_pae(void)
+{
+	const char *vol = vol_dir();
+	const char *xzp = test_shared_path("guests/i386-pae-tcg/core.elf.xz");
+	char core[1024], dump[1024], cmd[3072], *out;
+	hvs_convert_result *r;
+	hvs_image *img = NULL;
+	hvs_regval cr3;
+	vhdr h;
+	int rc;
+
+	if (!vol || !xzp)
+		SKIP("../shared (volatility3, guests/i386-pae-tcg) or " PYTHON " not found");
+	snprintf(core, sizeof core, "%s", test_tmp_path("i386pae.dmpcore.elf"));
+	snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s' 2>/dev/null", xzp, core);
+	free(run(cmd, &rc));
+	if (rc != 0)
+		SKIP("cannot decompress the i386-pae core (is xz installed?)");
+	snprintf(dump, sizeof dump, "%s", test_tmp_path("i386pae.dmp"));
+	r = convert(core, dump, HVS_CONVERT_DMP_FULL);
+	CHECK(r);
+	CHECK(underived(r, "ContextRecord (AMD64)"));
+	CHECK(underived(r, "KdDebuggerDataBlock"));
+	hvs_convert_result_free(r);
+	out = vol_check(vol, dump, "");
+	CHECK(out);
+	CHECK_OK(hvs_image_open(&img, core, NULL));
+	/* VP 0 is the CPL-0 vCPU of this guest (QEMU's registers.json); its
+	 * PAE CR3 is 32-byte aligned and written whole. */
+	CHECK_OK(hvs_image_get_reg(img, 0, HVS_VTL_ACTIVE, HVS_REG_X64_CR3, &cr3));
+	CHECK(cr3.lo & 0xFE0); /* this guest's PDPT is not page aligned */
+	CHECK(parse_header(out, &h));
+	CHECK_EQ(h.dtb, cr3.lo & 0xFFFFFFE0ull);
+	CHECK_EQ(h.nprocs, 2);
+	CHECK(check_segments(img, out, NULL, 0) >= 1);
+	hvs_image_close(img);
+	free(out);
+	remove(dump);
+	remove(core);
+}
+
 TEST_MAIN(TEST(test_dmp_vol__winguest_full), TEST(test_dmp_vol__winguest_bitmap),
 	  TEST(test_dmp_vol__winguest_symbols),
 	  TEST(test_dmp_vol__sample_bin), TEST(test_dmp_vol__linux_x86_64),
 	  TEST(test_dmp_vol__linux_x86_64_pti), TEST(test_dmp_vol__arm64_refused),
-	  TEST(test_dmp_vol__cli), TEST(test_dmp_vol__unaligned_ranges))
+	  TEST(test_dmp_vol__cli), TEST(test_dmp_vol__unaligned_ranges),
+	  TEST(test_dmp_vol__i386_pae))
