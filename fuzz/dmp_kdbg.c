@@ -24,6 +24,8 @@
 
 #define HDR 49
 
+static const hvs__alloc A; /* zero: the C library */
+
 #define ASSERT(c)                                                              \
 	do {                                                                   \
 		if (!(c))                                                      \
@@ -81,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pr.efer = 0xD00;
 	if (hvs_xlat_new(&x, &pr, rd, &m, 0, NULL) == HVS_OK) {
 		hint = hvs__le64(data + 8);
-		if (hvs__dmp_kdbg_scan(&k, buf, &len, x, rd, &m, &hint, 1, &pages) == HVS_OK)
+		if (hvs__dmp_kdbg_scan(&A, &k, buf, &len, x, rd, &m, &hint, 1, &pages) == HVS_OK)
 			check_kdbg(&k, buf, len);
 		ASSERT(pages <= HVS__KDBG_SCAN_MAX_PAGES);
 		syms.kd_debugger_data_block = hvs__le64(data + 16);
@@ -113,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hvs__dmp_run *runs;
 		size_t n;
 		uint64_t gaps;
-		if (hvs__dmp_make_runs(r, nr, 1 + (data[48] >> 4), &runs, &n, &gaps) == HVS_OK) {
+		if (hvs__dmp_make_runs(&A, r, nr, 1 + (data[48] >> 4), &runs, &n, &gaps) == HVS_OK) {
 			ASSERT(n <= 1u + (data[48] >> 4));
 			for (i = 0; i < nr; i++) {
 				uint64_t p = r[i].gpa / 0x1000, q = (r[i].gpa + r[i].size - 1) / 0x1000;
@@ -132,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *b;
 		size_t blen;
 		uint64_t npages, bits, set = 0, j;
-		if (hvs__dmp_make_bitmap(r, nr, &b, &blen, &npages, &bits) == HVS_OK) {
+		if (hvs__dmp_make_bitmap(&A, r, nr, &b, &blen, &npages, &bits) == HVS_OK) {
 			for (j = 0; j < bits; j++)
 				set += b[HVS__DS_BITMAP + j / 8] >> (j % 8) & 1;
 			ASSERT(set == npages);

@@ -63,6 +63,7 @@ typedef struct dmp {
 	int have_kdbg;
 	uint8_t kdbg_buf[HVS__KDBG_MAX_SIZE];
 	size_t kdbg_len;
+	const hvs__alloc *a;  /* the conversion's allocator */
 } dmp;
 
 /* A translation context for VP @vp's paging registers with @cr3. */
@@ -73,7 +74,7 @@ static hvs_status xlat_for(dmp *d, uint32_t vp, uint64_t cr3, hvs_xlat **out)
 	*out = NULL;
 	HVS_TRY(hvs_vp_paging_regs(d->img, vp, &pr, &fl));
 	pr.cr3 = cr3;
-	return hvs_xlat_new(out, &pr, read_gpa, d->img, fl, NULL);
+	return hvs_xlat_new(out, &pr, read_gpa, d->img, fl, d->a->a.malloc ? &d->a->a : NULL);
 }
 
 /* Does @cr3 (with VP @vp's other paging registers) map KUSER_SHARED_DATA? */
@@ -249,6 +250,7 @@ static void kernel_symbols(dmp *d, hvs__dmp_kdsyms *s)
 		return;
 	memset(&o, 0, sizeof o);
 	o.flags = HVS_SYM_NO_DOWNLOAD;
+	o.alloc = d->a->a.malloc ? &d->a->a : NULL;
 	if (hvs_sym_open(&sym, d->img, &o) != HVS_OK)
 		return;
 	if (hvs_sym_load_kernel(sym) == HVS_OK)
@@ -301,8 +303,8 @@ static hvs_status find_kdbg(dmp *d)
 	} else {
 		uint64_t hints[48], pages = 0;
 		size_t nh = kernel_hints(d, hints, sizeof hints / sizeof hints[0]);
-		s = hvs__dmp_kdbg_scan(&d->kdbg, d->kdbg_buf, &d->kdbg_len, d->x, read_gpa,
-				       d->img, hints, nh, &pages);
+		s = hvs__dmp_kdbg_scan(d->a, &d->kdbg, d->kdbg_buf, &d->kdbg_len, d->x,
+				       read_gpa, d->img, hints, nh, &pages);
 		hvs__cvt_note(d->c, "kdbg_scan_pages", pages);
 		if (s == HVS_E_NOMEM)
 			return hvs__cvt_err(d->c, s, "crash dump: KDBG scan: out of memory");
@@ -508,13 +510,16 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 	hvs_status s;
 	char comment[128];
 
-	d = calloc(1, sizeof *d);
-	hdr = calloc(1, HVS__DMP_HEADER_SIZE);
+	const hvs__alloc *a = hvs__cvt_alloc(c);
+
+	d = hvs__calloc(a, 1, sizeof *d);
+	hdr = hvs__calloc(a, 1, HVS__DMP_HEADER_SIZE);
 	if (!d || !hdr) {
-		free(d);
-		free(hdr);
+		hvs__free(a, d);
+		hvs__free(a, hdr);
 		return hvs__cvt_err(c, HVS_E_NOMEM, "crash dump: out of memory");
 	}
+	d->a = a;
 	d->c = c;
 	d->img = hvs__cvt_image(c);
 	d->nvps = hvs_image_vp_count(d->img);
@@ -534,10 +539,10 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 
 	/* Registers first: each VP's CONTEXT, VP 0's also in the header. */
 	if (d->nvps) {
-		hvs__dmp_regs *r = malloc(sizeof *r);
-		ctx = calloc(d->nvps, sizeof *ctx);
+		hvs__dmp_regs *r = hvs__malloc(a, sizeof *r);
+		ctx = hvs__calloc(a, d->nvps, sizeof *ctx);
 		if (!r || !ctx) {
-			free(r);
+			hvs__free(a, r);
 			s = hvs__cvt_err(c, HVS_E_NOMEM, "crash dump: out of memory");
 			goto out;
 		}
@@ -547,7 +552,7 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 			if (i == 0)
 				h.exception_address = r->val[HVS_REG_X64_RIP].lo;
 		}
-		free(r);
+		hvs__free(a, r);
 		h.context = ctx[0];
 		/* A 32-bit guest gets an AMD64 dump all the same (physical pages
 		 * and DirectoryTableBase serve any reader); the summary says so. */
@@ -569,7 +574,7 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 		goto out;
 
 	/* Layout. */
-	s = hvs__dmp_make_runs(hvs_image_ranges(d->img), hvs_image_range_count(d->img),
+	s = hvs__dmp_make_runs(a, hvs_image_ranges(d->img), hvs_image_range_count(d->img),
 			       HVS__DMP_MAX_RUNS, &runs, &nruns, &gap_pages);
 	if (s != HVS_OK) {
 		s = hvs__cvt_err(c, s, "crash dump: out of memory (runs)");
@@ -585,8 +590,9 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 		hvs__cvt_note(c, "gap_pages", gap_pages);
 	} else {
 		uint64_t bits;
-		s = hvs__dmp_make_bitmap(hvs_image_ranges(d->img), hvs_image_range_count(d->img),
-					 &summary, &summary_len, &pages, &bits);
+		s = hvs__dmp_make_bitmap(a, hvs_image_ranges(d->img),
+					 hvs_image_range_count(d->img), &summary, &summary_len,
+					 &pages, &bits);
 		if (s != HVS_OK) {
 			s = hvs__cvt_err(c, s, s == HVS_E_NOMEM ? "crash dump: out of memory (bitmap)"
 						 : "crash dump: guest-physical memory above 8 TiB "
@@ -638,10 +644,10 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 		s = hvs__cvt_set_size(c, fsize);
 out:
 	hvs_xlat_free(d->x);
-	free(runs);
-	free(summary);
-	free(ctx);
-	free(hdr);
-	free(d);
+	hvs__free(a, runs);
+	hvs__free(a, summary);
+	hvs__free(a, ctx);
+	hvs__free(a, hdr);
+	hvs__free(a, d);
 	return s;
 }

@@ -19,6 +19,7 @@
 
 #include "hvs/image.h"
 #include "hvs/xlat.h"
+#include "util/alloc.h"
 
 /* --------------------------------------------------------- constants -- */
 
@@ -143,11 +144,11 @@ typedef struct hvs__dmp_run {
  * most @max runs remain by absorbing the smallest gaps between
  * neighbours (the gap pages are then dumped as zeros).
  * @out receives an array of at most max(@max, 1) runs (allocated with
- * malloc; free()), @n its count, @gap_pages the zero pages added.
+ * @a; hvs__free()), @n its count, @gap_pages the zero pages added.
  * Returns HVS_OK, HVS_E_NOMEM, or HVS_E_INVALID (max == 0).
  */
-hvs_status hvs__dmp_make_runs(const hvs_mem_range *ranges, size_t nranges,
-			      size_t max, hvs__dmp_run **out, size_t *n,
+hvs_status hvs__dmp_make_runs(const hvs__alloc *a, const hvs_mem_range *ranges,
+			      size_t nranges, size_t max, hvs__dmp_run **out, size_t *n,
 			      uint64_t *gap_pages);
 
 /* Total pages of @runs. */
@@ -165,9 +166,9 @@ uint64_t hvs__dmp_run_pages(const hvs__dmp_run *runs, size_t n);
  * Returns HVS_OK, HVS_E_NOMEM, or HVS_E_UNSUPPORTED when the bitmap would
  * exceed 256 MiB (guest-physical addresses above 8 TiB).
  */
-hvs_status hvs__dmp_make_bitmap(const hvs_mem_range *ranges, size_t nranges,
-				uint8_t **out, size_t *out_len, uint64_t *pages,
-				uint64_t *bits);
+hvs_status hvs__dmp_make_bitmap(const hvs__alloc *a, const hvs_mem_range *ranges,
+				size_t nranges, uint8_t **out, size_t *out_len,
+				uint64_t *pages, uint64_t *bits);
 
 /* ------------------------------------------------------------ header -- */
 
@@ -288,12 +289,12 @@ hvs_status hvs__dmp_kdbg_from_symbols(hvs__dmp_kdbg *out, uint8_t *buf, size_t *
  * hvs__dmp_kdbg_parse() accepts.  @read reads guest-physical memory.
  * At most HVS__KDBG_SCAN_MAX_PAGES pages are read.  @buf / @buf_len as
  * for hvs__dmp_kdbg_from_symbols().  @pages_read (may be NULL) receives
- * the pages examined.
+ * the pages examined.  Its two small allocations come from @a.
  * Returns HVS_OK, HVS_E_NOTFOUND (no valid block), HVS_E_NOMEM, or
  * HVS_E_IO/HVS_E_CORRUPT from @read.
  */
-hvs_status hvs__dmp_kdbg_scan(hvs__dmp_kdbg *out, uint8_t *buf, size_t *buf_len,
-			      hvs_xlat *x, hvs_read_phys_fn read, void *ud,
+hvs_status hvs__dmp_kdbg_scan(const hvs__alloc *a, hvs__dmp_kdbg *out, uint8_t *buf,
+			      size_t *buf_len, hvs_xlat *x, hvs_read_phys_fn read, void *ud,
 			      const uint64_t *hints, size_t nhints,
 			      uint64_t *pages_read);
 

@@ -176,8 +176,8 @@ static void range_pages(const hvs_mem_range *r, uint64_t *first, uint64_t *count
 	*count = last - *first + 1;
 }
 
-hvs_status hvs__dmp_make_runs(const hvs_mem_range *ranges, size_t nranges,
-			      size_t max, hvs__dmp_run **out, size_t *n,
+hvs_status hvs__dmp_make_runs(const hvs__alloc *a, const hvs_mem_range *ranges,
+			      size_t nranges, size_t max, hvs__dmp_run **out, size_t *n,
 			      uint64_t *gap_pages)
 {
 	hvs__dmp_run *runs;
@@ -189,7 +189,7 @@ hvs_status hvs__dmp_make_runs(const hvs_mem_range *ranges, size_t nranges,
 	*gap_pages = 0;
 	if (max == 0)
 		return HVS_E_INVALID;
-	runs = malloc((nranges ? nranges : 1) * sizeof *runs);
+	runs = hvs__calloc(a, nranges ? nranges : 1, sizeof *runs);
 	if (!runs)
 		return HVS_E_NOMEM;
 	/* Ranges are sorted and disjoint (hvs_image_ranges()), but two may
@@ -249,9 +249,9 @@ uint64_t hvs__dmp_run_pages(const hvs__dmp_run *runs, size_t n)
 /* 2^31 bits = 256 MiB of bitmap = 8 TiB of guest-physical space. */
 #define BITMAP_MAX_BITS (1ull << 31)
 
-hvs_status hvs__dmp_make_bitmap(const hvs_mem_range *ranges, size_t nranges,
-				uint8_t **out, size_t *out_len, uint64_t *pages,
-				uint64_t *bits)
+hvs_status hvs__dmp_make_bitmap(const hvs__alloc *a, const hvs_mem_range *ranges,
+				size_t nranges, uint8_t **out, size_t *out_len,
+				uint64_t *pages, uint64_t *bits)
 {
 	uint64_t nbits = 0, npages = 0, bytes, total;
 	uint8_t *buf;
@@ -276,7 +276,7 @@ hvs_status hvs__dmp_make_bitmap(const hvs_mem_range *ranges, size_t nranges,
 	bytes = ((nbits + 63) / 64) * 8;
 	total = ((HVS__DS_BITMAP + bytes + HVS__DMP_PAGE - 1) / HVS__DMP_PAGE) *
 		HVS__DMP_PAGE;
-	buf = calloc(1, (size_t)total);
+	buf = hvs__calloc(a, 1, (size_t)total);
 	if (!buf)
 		return HVS_E_NOMEM;
 	for (i = 0; i < nranges; i++) {
@@ -661,8 +661,8 @@ static int win_cmp(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-hvs_status hvs__dmp_kdbg_scan(hvs__dmp_kdbg *out, uint8_t *buf, size_t *buf_len,
-			      hvs_xlat *x, hvs_read_phys_fn read, void *ud,
+hvs_status hvs__dmp_kdbg_scan(const hvs__alloc *a, hvs__dmp_kdbg *out, uint8_t *buf,
+			      size_t *buf_len, hvs_xlat *x, hvs_read_phys_fn read, void *ud,
 			      const uint64_t *hints, size_t nhints,
 			      uint64_t *pages_read)
 {
@@ -674,11 +674,11 @@ hvs_status hvs__dmp_kdbg_scan(hvs__dmp_kdbg *out, uint8_t *buf, size_t *buf_len,
 	*buf_len = 0;
 	if (pages_read)
 		*pages_read = 0;
-	w = malloc((nhints ? nhints : 1) * sizeof *w);
-	sc = calloc(1, sizeof *sc);
+	w = hvs__calloc(a, nhints ? nhints : 1, sizeof *w);
+	sc = hvs__calloc(a, 1, sizeof *sc);
 	if (!w || !sc) {
-		free(w);
-		free(sc);
+		hvs__free(a, w);
+		hvs__free(a, sc);
 		return HVS_E_NOMEM;
 	}
 	for (i = 0; i < nhints; i++) {
@@ -733,7 +733,7 @@ hvs_status hvs__dmp_kdbg_scan(hvs__dmp_kdbg *out, uint8_t *buf, size_t *buf_len,
 		st = HVS_OK;
 	if (pages_read)
 		*pages_read = sc->pages;
-	free(w);
-	free(sc);
+	hvs__free(a, w);
+	hvs__free(a, sc);
 	return st;
 }

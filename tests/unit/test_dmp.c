@@ -17,6 +17,8 @@
 #include "convert/dmp.h"
 #include "util/bytes.h"
 
+static const hvs__alloc A; /* zero: the C library */
+
 /* ------------------------------------------------------------ header -- */
 
 static void fill_info(hvs__dmp_header_info *in, uint32_t type, const hvs__dmp_run *runs,
@@ -164,7 +166,7 @@ static void test_dmp__runs_merge(void)
 	r[0] = (hvs_mem_range){ 0, 0xA0000, 0 };
 	r[1] = (hvs_mem_range){ 0x100800, 0x1000, 0 };     /* pages 0x100-0x101 */
 	r[2] = (hvs_mem_range){ 0x101800, 0x800, 0 };      /* page 0x101 again */
-	CHECK_OK(hvs__dmp_make_runs(r, 3, 42, &runs, &n, &gaps));
+	CHECK_OK(hvs__dmp_make_runs(&A, r, 3, 42, &runs, &n, &gaps));
 	CHECK_EQ(n, 2);
 	CHECK_EQ(runs[0].base_page, 0);
 	CHECK_EQ(runs[0].page_count, 0xA0);
@@ -182,7 +184,7 @@ static void test_dmp__runs_merge(void)
 			pfn += 1 + 10 + i;
 		}
 	}
-	CHECK_OK(hvs__dmp_make_runs(r, 45, 42, &runs, &n, &gaps));
+	CHECK_OK(hvs__dmp_make_runs(&A, r, 45, 42, &runs, &n, &gaps));
 	CHECK_EQ(n, 42);
 	CHECK_EQ(runs[0].base_page, 0);
 	/* pages 0 .. end of range 3: 1+10 + 1+11 + 1+12 + 1 = 37 */
@@ -195,11 +197,11 @@ static void test_dmp__runs_merge(void)
 	free(runs);
 
 	/* max 1: everything becomes one run. */
-	CHECK_OK(hvs__dmp_make_runs(r, 45, 1, &runs, &n, &gaps));
+	CHECK_OK(hvs__dmp_make_runs(&A, r, 45, 1, &runs, &n, &gaps));
 	CHECK_EQ(n, 1);
 	CHECK_EQ(runs[0].page_count, (r[44].gpa >> 12) + 1);
 	free(runs);
-	CHECK_STATUS(hvs__dmp_make_runs(r, 45, 0, &runs, &n, &gaps), HVS_E_INVALID);
+	CHECK_STATUS(hvs__dmp_make_runs(&A, r, 45, 0, &runs, &n, &gaps), HVS_E_INVALID);
 }
 
 /* ------------------------------------------------------------ bitmap -- */
@@ -215,7 +217,7 @@ static void test_dmp__bitmap(void)
 	size_t len, i;
 	uint64_t pages, bits;
 
-	CHECK_OK(hvs__dmp_make_bitmap(r, 3, &b, &len, &pages, &bits));
+	CHECK_OK(hvs__dmp_make_bitmap(&A, r, 3, &b, &len, &pages, &bits));
 	CHECK_EQ(len, 0x1000);
 	CHECK_MEM(b, "FDMPDUMP", 8);
 	CHECK_EQ(hvs__le32(b + 0x00), 0x504D4446);
@@ -241,7 +243,7 @@ static void test_dmp__bitmap(void)
 	/* A bitmap that needs more than a page of summary. */
 	{
 		hvs_mem_range big = { 0, 0x800000000ull, 0 }; /* 32 GiB: 8 Mi pages */
-		CHECK_OK(hvs__dmp_make_bitmap(&big, 1, &b, &len, &pages, &bits));
+		CHECK_OK(hvs__dmp_make_bitmap(&A, &big, 1, &b, &len, &pages, &bits));
 		CHECK_EQ(bits, 0x800000);
 		CHECK_EQ(len, 0x101000); /* 0x38 + 1 MiB rounded to pages */
 		CHECK_EQ(hvs__le64(b + 0x20), 0x2000 + 0x101000);
@@ -252,7 +254,7 @@ static void test_dmp__bitmap(void)
 	}
 	{
 		hvs_mem_range huge = { 1ull << 44, 0x1000, 0 };
-		CHECK_STATUS(hvs__dmp_make_bitmap(&huge, 1, &b, &len, &pages, &bits),
+		CHECK_STATUS(hvs__dmp_make_bitmap(&A, &huge, 1, &b, &len, &pages, &bits),
 			     HVS_E_UNSUPPORTED);
 	}
 }
@@ -537,7 +539,7 @@ static void test_dmp__kdbg_scan(void)
 	hint = kbase + 0x7123; /* e.g. LSTAR */
 	{
 		uint64_t hints[3] = { 0x7FF700001000ull, hint, hint + 0x100 };
-		CHECK_OK(hvs__dmp_kdbg_scan(&d, buf, &len, g.x, g_read, &g, hints, 3,
+		CHECK_OK(hvs__dmp_kdbg_scan(&A, &d, buf, &len, g.x, g_read, &g, hints, 3,
 					    &pages));
 	}
 	CHECK_EQ(d.va, kdbg_va);
@@ -553,13 +555,13 @@ static void test_dmp__kdbg_scan(void)
 	/* No hint in the kernel half: nothing scanned. */
 	{
 		uint64_t h2 = 0x1000;
-		CHECK_STATUS(hvs__dmp_kdbg_scan(&d, buf, &len, g.x, g_read, &g, &h2, 1,
+		CHECK_STATUS(hvs__dmp_kdbg_scan(&A, &d, buf, &len, g.x, g_read, &g, &h2, 1,
 						&pages), HVS_E_NOTFOUND);
 		CHECK_EQ(pages, 0);
 	}
 	/* Tag destroyed: not found, every mapped page of the window read. */
 	g.mem[0x200000 + 0x40FF8 + 0x10] = 0;
-	CHECK_STATUS(hvs__dmp_kdbg_scan(&d, buf, &len, g.x, g_read, &g, &hint, 1,
+	CHECK_STATUS(hvs__dmp_kdbg_scan(&A, &d, buf, &len, g.x, g_read, &g, &hint, 1,
 					&pages), HVS_E_NOTFOUND);
 	CHECK_EQ(pages, 128 - 16);
 	g_free(&g);
@@ -611,7 +613,7 @@ static void test_dmp__kdbg_symbols(void)
 	/* The scan cannot see an encoded block. */
 	{
 		uint64_t pages;
-		CHECK_STATUS(hvs__dmp_kdbg_scan(&d, buf, &len, g.x, g_read, &g,
+		CHECK_STATUS(hvs__dmp_kdbg_scan(&A, &d, buf, &len, g.x, g_read, &g,
 						&s.kd_debugger_data_block, 1, &pages),
 			     HVS_E_NOTFOUND);
 	}
@@ -746,6 +748,7 @@ static void test_dmp__kva_shadow_cr3(void)
 	for (i = 0; i < r->underived_count; i++)
 		CHECK(strncmp(r->underived[i].field, "DirectoryTableBase", 18) != 0);
 	hvs_convert_result_free(r);
+
 	hvs_image_close(img);
 
 	h = test_read_file(out, &n);
@@ -767,9 +770,72 @@ static void test_dmp__kva_shadow_cr3(void)
 	remove(raw);
 }
 
+/* Out of memory at each allocation of the builders: HVS_E_NOMEM, nothing
+ * leaked, and success once the allocations are allowed. */
+static void test_dmp__oom(void)
+{
+	hvs_mem_range r[3] = { { 0, 0x3000, 0 }, { 0x9000, 0x1800, 0x3000 },
+			       { 0x41000, 0x1000, 0x4800 } };
+	long k;
+	for (k = 1; k <= 3; k++) { /* fail the k-th allocation */
+		test_failalloc fa;
+		hvs__alloc a;
+		hvs__dmp_run *runs = NULL;
+		uint8_t *b = NULL;
+		size_t n, len;
+		uint64_t gaps, pages, bits;
+		hvs_status s1, s2;
+		test_failalloc_init(&fa, k);
+		hvs__alloc_init(&a, &fa.a);
+		s1 = hvs__dmp_make_runs(&a, r, 3, 2, &runs, &n, &gaps);
+		s2 = hvs__dmp_make_bitmap(&a, r, 3, &b, &len, &pages, &bits);
+		if (k == 1) {
+			CHECK_STATUS(s1, HVS_E_NOMEM);
+			CHECK(!runs);
+		} else {
+			CHECK_OK(s1);
+			CHECK_EQ(n, 2);
+		}
+		if (k <= 2) {
+			CHECK_STATUS(s2, HVS_E_NOMEM);
+			CHECK(!b);
+		} else {
+			CHECK_OK(s2);
+			CHECK_EQ(pages, 6);
+		}
+		hvs__free(&a, runs);
+		hvs__free(&a, b);
+		CHECK_EQ(fa.live, 0);
+	}
+	/* The scan's two allocations. */
+	for (k = 1; k <= 3; k++) {
+		guest g;
+		test_failalloc fa;
+		hvs__alloc a;
+		hvs__dmp_kdbg d;
+		static uint8_t buf[HVS__KDBG_MAX_SIZE];
+		size_t len;
+		uint64_t hint = 0xFFFFF8016A800000ull, pages;
+		hvs_status st;
+		CHECK(g_init(&g));
+		g_map(&g, hint, 0x200000);
+		make_kdbg(g.mem + 0x200100, hint);
+		hvs__put_le64(g.mem + 0x200100 + 0x18, hint);
+		test_failalloc_init(&fa, k);
+		hvs__alloc_init(&a, &fa.a);
+		st = hvs__dmp_kdbg_scan(&a, &d, buf, &len, g.x, g_read, &g, &hint, 1, &pages);
+		g_free(&g);
+		if (k <= 2)
+			CHECK_STATUS(st, HVS_E_NOMEM);
+		else
+			CHECK_OK(st);
+		CHECK_EQ(fa.live, 0);
+	}
+}
+
 TEST_MAIN(TEST(test_dmp__header_full), TEST(test_dmp__header_bitmap_and_limits),
 	  TEST(test_dmp__runs_merge), TEST(test_dmp__bitmap),
 	  TEST(test_dmp__context_layout), TEST(test_dmp__kdbg_decode_vectors),
 	  TEST(test_dmp__kdbg_parse), TEST(test_dmp__kdbg_scan),
 	  TEST(test_dmp__kdbg_symbols), TEST(test_dmp__kdsyms_resolve),
-	  TEST(test_dmp__kva_shadow_cr3))
+	  TEST(test_dmp__kva_shadow_cr3), TEST(test_dmp__oom))
