@@ -526,6 +526,11 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 	memset(&h, 0, sizeof h);
 
 	hvs_image_partition_info(d->img, &pi);
+	if (d->nvps) {
+		hvs_vp_info vi0;
+		if (hvs_image_vp_info(d->img, 0, &vi0) == HVS_OK && vi0.arch == HVS_ARCH_ARM64)
+			pi.arch = HVS_ARCH_ARM64; /* e.g. an input without partition facts */
+	}
 	if (pi.arch == HVS_ARCH_ARM64) {
 		s = hvs__cvt_err(c, HVS_E_UNSUPPORTED,
 				 "crash dump: ARM64 guests are not supported (the writer "
