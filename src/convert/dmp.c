@@ -280,6 +280,15 @@ static hvs_status patch_va(dmp *d, uint64_t va, const uint8_t *buf, size_t len,
 	return HVS_OK;
 }
 
+/* Does the Hyper-V guest OS id (TLFS: bit 63 set = open-source OS, e.g.
+ * Linux) say the guest is not Windows? */
+static int open_source_guest(dmp *d)
+{
+	hvs_partition_info pi;
+	hvs_image_partition_info(d->img, &pi);
+	return (pi.guest_os_id_mask & 1) && (pi.guest_os_id[0] >> 63);
+}
+
 /* Step 2: the KDBG. */
 static hvs_status find_kdbg(dmp *d)
 {
@@ -300,6 +309,10 @@ static hvs_status find_kdbg(dmp *d)
 		if (d->kdbg.decoded) /* format.md 9.4: debuggers read it decoded */
 			(void)patch_va(d, d->kdbg.va, d->kdbg_buf, d->kdbg_len,
 				       "KdDebuggerDataBlock (decoded copy)");
+	} else if (open_source_guest(d)) {
+		/* No need to read up to 64 MiB looking for a Windows structure. */
+		hvs__cvt_underived(d->c, "KdDebuggerDataBlock",
+				   "the Hyper-V guest OS id names an open-source OS, not Windows");
 	} else {
 		uint64_t hints[48], pages = 0;
 		size_t nh = kernel_hints(d, hints, sizeof hints / sizeof hints[0]);

@@ -831,9 +831,74 @@ static void test_dmp_vol__i386_pae(void)
 	remove(core);
 }
 
+/*
+ * Generated saved states (hvs-gen, tests/data/sample-x64.spec): with the
+ * spec's Windows guest OS id (0x0001040A00004A61: Microsoft, Windows NT
+ * 10.0, build 0x4A61) the version comes from it; with a Linux guest OS id
+ * (open source, bit 63) the KDBG is not searched.
+ */
+static void test_dmp_vol__generated_os_id(void)
+{
+	char spec[1024], vm[1024], dump[1024], cmd[4096], *text, *o;
+	const char *src = test_source_path("tests/data/sample-x64.spec");
+	size_t n;
+	int rc, linux_id;
+	hvs_convert_result *r;
+
+	for (linux_id = 0; linux_id < 2; linux_id++) {
+		snprintf(spec, sizeof spec, "%s", test_tmp_path(linux_id ? "dmp-linux.spec" : "dmp-win.spec"));
+		snprintf(vm, sizeof vm, "%s", test_tmp_path(linux_id ? "dmp-linux.vmrs" : "dmp-win.vmrs"));
+		snprintf(dump, sizeof dump, "%s", test_tmp_path("dmp-gen.dmp"));
+		text = (char *)test_read_file(src, &n);
+		CHECK(text);
+		o = strstr(text, "guest-os-id 0x0001040A00004A61");
+		if (!o) {
+			free(text);
+			CHECK(o);
+		}
+		if (linux_id) /* Linux: open source (bit 63), OS type 1 (bits 62:56) */
+			memcpy(o + strlen("guest-os-id "), "0x8100000000060100", 18);
+		rc = test_write_file(spec, text, n);
+		free(text);
+		CHECK(rc == 0);
+		snprintf(cmd, sizeof cmd, "'%s/tests/hvs-gen' '%s' '%s' 2>&1", HVS_TEST_BINARY_DIR,
+			 spec, vm);
+		free(run(cmd, &rc));
+		CHECK_EQ(rc, 0);
+		r = convert(vm, dump, HVS_CONVERT_DMP_FULL);
+		CHECK(r);
+		if (linux_id) {
+			size_t i;
+			int said = 0;
+			for (i = 0; i < r->underived_count; i++)
+				if (strcmp(r->underived[i].field, "KdDebuggerDataBlock") == 0 &&
+				    strstr(r->underived[i].why, "guest OS id"))
+					said = 1;
+			CHECK(said);
+			CHECK_EQ(note(r, "kdbg_scan_pages"), UINT64_MAX);
+			CHECK(underived(r, "MinorVersion"));
+		} else {
+			uint8_t *h;
+			size_t hn;
+			CHECK(!underived(r, "MinorVersion"));
+			h = test_read_file(dump, &hn);
+			CHECK(h && hn > 0x2000);
+			CHECK_EQ(hvs__le32(h + 0x08), 0xF);
+			CHECK_EQ(hvs__le32(h + 0x0C), 0x4A61);
+			CHECK_EQ(hvs__le64(h + 0x10), 0x10000); /* spec: cr3 0x10000 */
+			CHECK_EQ(hvs__le32(h + 0x34), 2);
+			free(h);
+		}
+		hvs_convert_result_free(r);
+		remove(dump);
+		remove(vm);
+		remove(spec);
+	}
+}
+
 TEST_MAIN(TEST(test_dmp_vol__winguest_full), TEST(test_dmp_vol__winguest_bitmap),
 	  TEST(test_dmp_vol__winguest_symbols),
 	  TEST(test_dmp_vol__sample_bin), TEST(test_dmp_vol__linux_x86_64),
 	  TEST(test_dmp_vol__linux_x86_64_pti), TEST(test_dmp_vol__arm64_refused),
 	  TEST(test_dmp_vol__cli), TEST(test_dmp_vol__unaligned_ranges),
-	  TEST(test_dmp_vol__i386_pae))
+	  TEST(test_dmp_vol__i386_pae), TEST(test_dmp_vol__generated_os_id))
