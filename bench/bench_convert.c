@@ -10,7 +10,7 @@
  * on the same disk and in the same run:
  *   - baselines: `cat FILE >/dev/null` and `cp FILE DIR/copy` (after
  *     `sync`), for each input;
- *   - each input converted to raw, ELF and vmrs (after `sync`; each in a
+ *   - each input converted to raw, ELF, vmrs and a full crash dump (after `sync`; each in a
  *     child process so that its peak RSS is its own), reporting seconds,
  *     GB/s of guest memory (1 GB = 10^9 bytes), the ratio to the copy rate
  *     and the child's peak RSS;
@@ -313,6 +313,7 @@ int main(int argc, char **argv)
 	one(raw, dir, HVS_CONVERT_RAW, 0, cp_raw, "-> raw");
 	one(raw, dir, HVS_CONVERT_ELF, 0, cp_raw, "-> elf");
 	one(raw, dir, HVS_CONVERT_VMRS, 0, cp_raw, "-> vmrs");
+	one(raw, dir, HVS_CONVERT_DMP, 0, cp_raw, "-> dmp (full)");
 
 	printf("XPRESS input:\n");
 	cp_xp = baselines(xp, dir);
@@ -320,6 +321,7 @@ int main(int argc, char **argv)
 	w1 = one(xp, dir, HVS_CONVERT_RAW, 1, cp_xp, "-> raw (1 worker)");
 	one(xp, dir, HVS_CONVERT_ELF, 0, cp_xp, "-> elf");
 	one(xp, dir, HVS_CONVERT_VMRS, 0, cp_xp, "-> vmrs");
+	one(xp, dir, HVS_CONVERT_DMP, 0, cp_xp, "-> dmp (full)");
 	if (w1 > 0)
 		printf("  end-to-end scaling 1 -> 2 workers: %.2fx\n", w2 / w1);
 	d1 = decode_only(xp, 1, 2048);

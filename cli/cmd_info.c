@@ -165,19 +165,53 @@ static size_t summarize_chunks(hvs_image *img, chunk_sum **out, size_t *ndecoded
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvs info [--vsv PATH] [--json] [options] FILE\n\n"
+	fprintf(f, "usage: hvs info [--vsv PATH] [--symbols PATH] [--json] [options] FILE\n\n"
 		   "Describe a saved state (.vmrs, or a legacy .bin with its .vsv) or a\n"
 		   "memory image: versions, processors, VTLs, guest OS, memory and state\n"
-		   "chunks.\n"
+		   "chunks.  For a Windows guest the kernel is located and the Windows\n"
+		   "version named (docs/symbols.md; never downloads).\n"
+		   "  --symbols PATH         symbol path for the kernel's PDB (default:\n"
+		   "                         $_NT_SYMBOL_PATH); without it the version comes\n"
+		   "                         from KUSER_SHARED_DATA or the kernel's PE header\n"
 		   "  --json                 machine-readable output\n%s", cli_vpopts_help);
 }
 
-enum { OPT_JSON = 1, OPT_HELP };
+enum { OPT_JSON = 1, OPT_SYMBOLS, OPT_HELP };
 
 static const cli_opt info_opts[] = {
 	{ "json", 0, 0, OPT_JSON },
+	{ "symbols", 0, 1, OPT_SYMBOLS },
 	CLI_VPOPTS_TAIL(OPT_HELP)
 };
+
+/* The Windows version, when the guest's kernel can be located. */
+typedef struct winfo {
+	int found;
+	uint64_t kernel_base;
+	hvs_sym_winver v;
+} winfo;
+
+/* Locate a Windows kernel (offline: no downloads) and name its version.
+ * Guests that are not Windows simply give found = 0. */
+static void find_windows(hvs_image *img, const char *symbols, winfo *w)
+{
+	hvs_sym_opts o;
+	hvs_sym *s;
+	memset(w, 0, sizeof *w);
+	memset(&o, 0, sizeof o);
+	o.symbol_path = symbols;
+	o.vp = HVS_SYM_VP_AUTO;
+	o.flags = HVS_SYM_NO_DOWNLOAD;
+	if (hvs_sym_open(&s, img, &o) != HVS_OK)
+		return;
+	/* A missing PDB still leaves the kernel located. */
+	(void)hvs_sym_load_kernel(s);
+	if (hvs_sym_kernel(s, &w->kernel_base, NULL) &&
+	    hvs_sym_windows_version(s, &w->v) == HVS_OK)
+		w->found = 1;
+	/* The source string is static; nothing else is kept. */
+	hvs_sym_close(s);
+}
 
 /* ------------------------------------------------------------ output */
 
@@ -185,7 +219,7 @@ static const cli_opt info_opts[] = {
  * Text form: one "label: value" line per fact, then per-VP lines, the
  * decoded guest OS ids, the ranges and the chunk summary.
  */
-static void print_text(hvs_image *img, const char *path)
+static void print_text(hvs_image *img, const char *path, const winfo *w)
 {
 	hvs_partition_info pi;
 	hvs_store *st = hvs_image_store(img);
@@ -252,6 +286,9 @@ static void print_text(hvs_image *img, const char *path)
 			       v, pi.guest_os_id[v], os_vendor_name(&o), os_name(&o), o.major, o.minor,
 			       o.build, o.service);
 	}
+	if (w->found)
+		printf("windows:       %u.%u build %u (from %s; kernel at 0x%016" PRIx64 ")\n",
+		       w->v.major, w->v.minor, w->v.build, w->v.source, w->kernel_base);
 	for (i = 0; i < nr; i++)
 		bytes += r[i].size;
 	/* Sizes below 1 MiB in KiB, so a pruned core does not read "0 MiB". */
@@ -286,7 +323,7 @@ static void print_text(hvs_image *img, const char *path)
  * consumers see a stable set of members.  Checked by the goldens
  * tests/golden/info_*.json.expect.
  */
-static void print_json(hvs_image *img, const char *path)
+static void print_json(hvs_image *img, const char *path, const winfo *w)
 {
 	hvs_partition_info pi;
 	hvs_store *st = hvs_image_store(img);
@@ -378,6 +415,17 @@ static void print_json(hvs_image *img, const char *path)
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+	/* Present only for a Windows guest (other outputs stay as they were). */
+	if (w->found) {
+		json_obj_begin(&j, "windows");
+		json_u64(&j, "major", w->v.major);
+		json_u64(&j, "minor", w->v.minor);
+		json_u64(&j, "build", w->v.build);
+		json_hex(&j, "build_raw", w->v.build_raw);
+		json_str(&j, "source", w->v.source);
+		json_hex(&j, "kernel_base", w->kernel_base);
+		json_obj_end(&j);
+	}
 	for (i = 0; i < nr; i++)
 		bytes += r[i].size;
 	json_obj_begin(&j, "memory");
@@ -425,6 +473,8 @@ int cmd_info(int argc, char **argv)
 	int id, json = 0, rc = CLI_EXIT_USAGE;
 	cli_vpopts vo;
 	hvs_image *img;
+	const char *symbols = NULL;
+	winfo w;
 
 	cli_vpopts_init(&vo);
 	vo.need_vp = 0;
@@ -432,6 +482,7 @@ int cmd_info(int argc, char **argv)
 	while ((id = cli_vpopts_next(&vo, &st, info_opts)) != 0) {
 		switch (id) {
 		case OPT_JSON: json = 1; break;
+		case OPT_SYMBOLS: symbols = st.arg; break;
 		case OPT_HELP: usage(stdout); rc = CLI_EXIT_OK; goto out;
 		default: goto out;
 		}
@@ -443,10 +494,11 @@ int cmd_info(int argc, char **argv)
 	rc = cli_vpopts_open(&vo, "info", st.pos[0], &img);
 	if (rc != CLI_EXIT_OK)
 		goto out;
+	find_windows(img, symbols, &w);
 	if (json)
-		print_json(img, st.pos[0]);
+		print_json(img, st.pos[0], &w);
 	else
-		print_text(img, st.pos[0]);
+		print_text(img, st.pos[0], &w);
 	hvs_image_close(img);
 out:
 	cli_vpopts_free(&vo);

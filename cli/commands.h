@@ -12,5 +12,8 @@ int cmd_xlat(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_apply_log(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_modules(int argc, char **argv);
+int cmd_sym(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 #endif

@@ -404,6 +404,7 @@ VMSD_API HRESULT WINAPI ReleaseSavedStateFiles(VM_SAVED_STATE_DUMP_HANDLE vmSave
 	if (!v)
 		return E_HANDLE;
 	v->magic = 0;
+	vmsd__sym_release(v);
 	hvs_image_close(v->img);
 	for (i = 0; i < v->nfixes; i++)
 		free(v->fixes[i].data);
@@ -456,9 +457,16 @@ VMSD_API HRESULT WINAPI GetGuestOsInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDu
 	hvs_image_partition_info(v->img, &pi);
 	if (virtualTrustLevel >= HVS_VTL_COUNT || !((pi.vtl_mask | 1u) >> virtualTrustLevel & 1u))
 		return E_INVALIDARG;
-	/* A VTL whose guest never wrote the guest OS ID MSR reads as 0. */
+	/* A VTL whose guest never wrote the guest OS ID MSR reads as 0,
+	 * unless the symbol provider found a Windows kernel (VTL0 only: the
+	 * kernel it found is the normal-world one). */
 	guestOsInfo->AsUINT64 = (pi.guest_os_id_mask >> virtualTrustLevel & 1u)
 					? pi.guest_os_id[virtualTrustLevel] : 0;
+	if (guestOsInfo->AsUINT64 == 0 && virtualTrustLevel == 0) {
+		uint64_t id;
+		if (vmsd__sym_os_info(v, &id))
+			guestOsInfo->AsUINT64 = id;
+	}
 	return S_OK;
 }
 
@@ -827,7 +835,7 @@ VMSD_API HRESULT WINAPI ForcePagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateD
 /* ------------------------------------------------------------- memory */
 
 /* Overlay the memory fixes on @buf, which holds @len bytes read at @gpa. */
-static void apply_fixes(const vmsd_handle *v, uint64_t gpa, uint8_t *buf, size_t len)
+void vmsd__apply_fixes(const vmsd_handle *v, uint64_t gpa, uint8_t *buf, size_t len)
 {
 	size_t i;
 	for (i = 0; i < v->nfixes; i++) {
@@ -858,7 +866,7 @@ VMSD_API HRESULT WINAPI ReadGuestPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSa
 	if (!bufferSize)
 		return S_OK;
 	s = hvs_image_read(v->img, HVS_SPACE_GPA, physicalAddress, buffer, bufferSize, &done);
-	apply_fixes(v, physicalAddress, buffer, done);
+	vmsd__apply_fixes(v, physicalAddress, buffer, done);
 	if (bytesRead)
 		*bytesRead = (UINT32)done;
 	if (s == HVS_OK)
@@ -1100,135 +1108,54 @@ fail:
 	return hr;
 }
 
-/* -------------------------------------------- not implemented (yet) */
+/* ------------------------------------------ image scanning, unwinding */
 
 /*
- * Symbols (api.md 2.6), image scanning and unwinding (2.7) need the PDB
- * reader, the PE scanner and the unwinder of later issues.  Until they
- * land each function checks its handle and returns E_NOTIMPL (docs/sdk.md
- * lists them); string outputs are set to NULL.
+ * Image scanning (api.md 2.7) runs the native scanner.  Unwinding needs
+ * the unwinder of a later issue: until it lands CallStackUnwind checks
+ * its handle and returns E_NOTIMPL with *callStack NULL (docs/sdk.md).
+ * The symbol functions (api.md 2.6) are in vmsd_sym.c.
  */
 
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI LoadSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     LPCWSTR userSymbols, BOOL force)
+/* Guest-physical reads for the image scan: the image, memory fixes applied
+ * (a fix changes guest memory for page tables and images alike). */
+static hvs_status scan_read_phys(void *ud, uint64_t gpa, void *buf, size_t len)
 {
-	(void)userSymbols;
-	(void)force;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
+	const vmsd_handle *v = ud;
+	size_t done = 0;
+	hvs_status s = hvs_image_read(v->img, HVS_SPACE_GPA, gpa, buf, len, &done);
+
+	vmsd__apply_fixes(v, gpa, buf, done);
+	return s;
 }
 
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI ReleaseSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
+/* Adapter from the native scanner's callback to FOUND_IMAGE_CALLBACK. */
+typedef struct scan_ctx {
+	PVOID context;
+	FOUND_IMAGE_CALLBACK cb;
+} scan_ctx;
+
+static int scan_found(void *ud, const hvs_pe_found *f)
 {
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
+	scan_ctx *c = ud;
+	DOS_IMAGE_INFO info;
+
+	memset(&info, 0, sizeof info);
+	/* Borrowed from the scanner: valid during the callback only, as the
+	 * SDK documents for PdbName (api.md 2.7). */
+	info.PdbName = f->has_codeview ? f->pdb_name : NULL;
+	info.ImageBaseAddress = f->base;
+	info.ImageSize = f->size;
+	info.Timestamp = f->timestamp;
+	return c->cb(c->context, &info) ? 1 : 0;
 }
 
-/* No symbol engine handle exists: NULL. */
-VMSD_API HANDLE WINAPI GetSavedStateSymbolProviderHandle(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
-{
-	(void)vmSavedStateDumpHandle;
-	return NULL;
-}
-
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT SetSavedStateSymbolProviderDebugInfoCallback(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							      GUEST_SYMBOLS_PROVIDER_DEBUG_INFO_CALLBACK Callback)
-{
-	(void)Callback;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbols(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						    LPCSTR imageName, LPCSTR moduleName,
-						    GUEST_VIRTUAL_ADDRESS baseAddress,
-						    DWORD sizeOfBase)
-{
-	(void)imageName;
-	(void)moduleName;
-	(void)baseAddress;
-	(void)sizeOfBase;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbolsEx(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						      LPCSTR imageName, UINT32 imageTimestamp,
-						      LPCSTR moduleName,
-						      GUEST_VIRTUAL_ADDRESS baseAddress,
-						      DWORD sizeOfBase)
-{
-	(void)imageName;
-	(void)imageTimestamp;
-	(void)moduleName;
-	(void)baseAddress;
-	(void)sizeOfBase;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							       UINT32 vpId, LPCSTR globalName,
-							       GUEST_VIRTUAL_ADDRESS *virtualAddress,
-							       ULONG *size)
-{
-	(void)vpId;
-	(void)globalName;
-	(void)virtualAddress;
-	(void)size;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PDB reader and VA reads. */
-VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     UINT32 vpId, LPCSTR globalName,
-						     LPVOID buffer, ULONG bufferSize)
-{
-	(void)vpId;
-	(void)globalName;
-	(void)buffer;
-	(void)bufferSize;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI GetSavedStateSymbolTypeSize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						    UINT32 vpId, LPCSTR typeName, ULONG *size)
-{
-	(void)vpId;
-	(void)typeName;
-	(void)size;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI FindSavedStateSymbolFieldInType(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							UINT32 vpId, LPCSTR typeName,
-							LPCWSTR fieldName, UINT32 *offset,
-							BOOL *found)
-{
-	(void)vpId;
-	(void)typeName;
-	(void)fieldName;
-	(void)offset;
-	(void)found;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PDB reader. */
-VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     UINT32 vpId, LPCSTR typeName,
-						     LPWSTR *typeFieldInfoMap)
-{
-	(void)vpId;
-	(void)typeName;
-	if (typeFieldInfoMap)
-		*typeFieldInfoMap = NULL;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
-}
-
-/* Not implemented: needs the PE image scanner. */
+/*
+ * Scan a VP's address space for PE images (api.md 2.7) with the native
+ * scanner (include/hvs/pe.h, docs/pe.md): the standalone addresses first,
+ * then every mapped page from startAddress down to endAddress; TRUE from
+ * the callback stops it (S_OK).  Reads see the memory fixes.
+ */
 VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 					       UINT32 vpId, GUEST_VIRTUAL_ADDRESS startAddress,
 					       GUEST_VIRTUAL_ADDRESS endAddress,
@@ -1237,14 +1164,41 @@ VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSave
 					       GUEST_VIRTUAL_ADDRESS *standaloneAddress,
 					       DWORD standaloneAddressCount)
 {
-	(void)vpId;
-	(void)startAddress;
-	(void)endAddress;
-	(void)callbackContext;
-	(void)foundImageCallback;
-	(void)standaloneAddress;
-	(void)standaloneAddressCount;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
+	vmsd_handle *v;
+	hvs_vp_info vi;
+	hvs_paging_regs regs;
+	hvs_xlat *x = NULL;
+	unsigned flags = 0;
+	scan_ctx c;
+	hvs_status s;
+	HRESULT hr = get_vp(vmSavedStateDumpHandle, vpId, (const void *)foundImageCallback,
+			    1, &v);
+
+	if (FAILED(hr))
+		return hr;
+	if (standaloneAddressCount && !standaloneAddress)
+		return E_POINTER;
+	/* The scan runs downwards: the start is the higher address. */
+	if (startAddress < endAddress)
+		return E_INVALIDARG;
+	hvs_image_vp_info(v->img, vpId, &vi);
+	if (vi.vtl_mask && !(vi.vtl_mask >> vi.active_vtl & 1u))
+		return VM_SAVED_STATE_DUMP_E_VP_VTL_NOT_ENABLED;
+	s = hvs_vp_paging_regs(v->img, vpId, &regs, &flags);
+	if (s == HVS_E_NOTFOUND)
+		return VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE;
+	if (s != HVS_OK)
+		return vmsd__hresult(s);
+	s = hvs_xlat_new(&x, &regs, scan_read_phys, v, flags, NULL);
+	if (s != HVS_OK)
+		return s == HVS_E_NOMEM ? E_OUTOFMEMORY : VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE;
+	c.context = callbackContext;
+	c.cb = foundImageCallback;
+	s = hvs_pe_scan_xlat(x, scan_read_phys, v, startAddress, endAddress,
+			     standaloneAddress, standaloneAddressCount, scan_found,
+			     &c, NULL);
+	hvs_xlat_free(x);
+	return vmsd__hresult(s);
 }
 
 /* Not implemented: needs the unwinder. */

@@ -27,12 +27,14 @@ typedef struct vmsd_fix {
 } vmsd_fix;
 
 /* The instance: an hvs_image plus the SDK state the native layer has no
- * place for (memory fixes). */
+ * place for (memory fixes, the symbol provider and its callback). */
 typedef struct vmsd_handle {
 	uint32_t magic;
 	hvs_image *img;
 	vmsd_fix *fixes;   /* in application order: later ones win */
 	size_t nfixes;
+	hvs_sym *sym;      /* LoadSavedStateSymbolProvider, NULL before */
+	GUEST_SYMBOLS_PROVIDER_DEBUG_INFO_CALLBACK dbg; /* may be NULL */
 } vmsd_handle;
 
 /*
@@ -59,5 +61,19 @@ LPWSTR vmsd__to_utf16(const char *s);
 /* Errno-based HRESULT for a path that cannot be opened for reading:
  * S_OK when it can, 0x80070002 / 0x80070003 / 0x80070005 otherwise. */
 HRESULT vmsd__check_readable(const char *path);
+
+/* Overlay the memory fixes of @v on @buf, which holds @len bytes read at
+ * guest-physical address @gpa (vmsd.c). */
+void vmsd__apply_fixes(const vmsd_handle *v, uint64_t gpa, uint8_t *buf, size_t len);
+
+/* Close the symbol provider of @v, if any (vmsd_sym.c). */
+void vmsd__sym_release(vmsd_handle *v);
+
+/*
+ * The guest OS id (GUEST_OS_INFO, api.md 4.4) named from the kernel when
+ * the symbol provider is loaded and knows the Windows version: 1 and
+ * *out set, else 0 (vmsd_sym.c).
+ */
+int vmsd__sym_os_info(vmsd_handle *v, uint64_t *out);
 
 #endif

@@ -580,49 +580,63 @@ VMSD_API HRESULT WINAPI ApplyGuestMemoryFix(VM_SAVED_STATE_DUMP_HANDLE vmSavedSt
 					    LPVOID fixBuffer, UINT32 fixBufferSize);
 
 /* ================================================================== */
-/* Guest symbols (api.md 2.6).  Not implemented yet: every function    */
-/* below returns E_NOTIMPL (GetSavedStateSymbolProviderHandle: NULL)   */
-/* until hvsavedstate's PDB reader exists (docs/sdk.md).               */
+/* Guest symbols (api.md 2.6), over the native symbol provider         */
+/* (hvs/sym.h; docs/symbols.md).  Functions that need the provider     */
+/* return E_UNEXPECTED until LoadSavedStateSymbolProvider succeeded.   */
 /* ================================================================== */
 
 /**
  * Create the guest symbol provider of an instance (needed by the other
- * symbol functions).
+ * symbol functions): locate the Windows kernel in guest memory (from a
+ * kernel-mode VP's RIP, the IDT and LSTAR) and load its PDB.  The
+ * symbol path is userSymbols, then _NT_SYMBOL_PATH, or Microsoft's
+ * public server when that variable is unset (docs/symbols.md 5).
  *
  * @param vmSavedStateDumpHandle  instance handle.
  * @param userSymbols             optional extra symbol search path, or NULL.
- * @param force                   TRUE to replace a provider already loaded.
- * @return E_NOTIMPL for now.  Planned: S_OK; E_HANDLE; E_OUTOFMEMORY;
- *         VM_SAVED_STATE_DUMP_E_WINDOWS_KERNEL_IMAGE_NOT_FOUND.
+ * @param force                   TRUE to replace a provider already loaded
+ *                                (FALSE with one loaded: S_OK, no change).
+ * @return S_OK; E_HANDLE; E_OUTOFMEMORY;
+ *         VM_SAVED_STATE_DUMP_E_WINDOWS_KERNEL_IMAGE_NOT_FOUND (no kernel
+ *         image); HRESULT_FROM_WIN32(ERROR_NOT_FOUND) (the kernel's PDB is
+ *         not along the path); HRESULT_FROM_WIN32(ERROR_FILE_CORRUPT) (the
+ *         only matching PDB is damaged); E_INVALIDARG (a symbol path that
+ *         cannot be parsed); HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)
+ *         (`symsrv*DLL*...` with a DLL other than symsrv.dll).  The
+ *         debug-info callback gets the details.
  */
 VMSD_API HRESULT WINAPI LoadSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 						     LPCWSTR userSymbols, BOOL force);
 
 /**
- * Destroy the guest symbol provider of an instance.
+ * Destroy the guest symbol provider of an instance (S_OK also when none
+ * is loaded).
  *
  * @param vmSavedStateDumpHandle  instance handle.
- * @return E_NOTIMPL for now.  Planned: S_OK; E_HANDLE.
+ * @return S_OK; E_HANDLE.
  */
 VMSD_API HRESULT WINAPI ReleaseSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle);
 
 /**
  * Handle of the symbol engine behind the provider (in Microsoft's DLL, the
- * dbghelp "process" handle, for direct Sym* calls).
+ * dbghelp "process" handle, for direct Sym* calls).  Here: the native
+ * provider, an `hvs_sym *` usable with the hvs_sym_* functions of
+ * hvs/sym.h, owned by the instance.
  *
  * @param vmSavedStateDumpHandle  instance handle.
- * @return NULL: there is no dbghelp here, and no provider yet.
+ * @return the provider once loaded; NULL before, or for a bad handle.
  */
 VMSD_API HANDLE WINAPI GetSavedStateSymbolProviderHandle(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle);
 
 /**
  * Set the callback that receives the symbol provider's debug messages;
  * it takes effect at once if a provider is loaded.  Declared without
- * WINAPI, as in Microsoft's header.
+ * WINAPI, as in Microsoft's header.  Messages: where the kernel and each
+ * PDB were looked for, what was found or refused and why.
  *
  * @param vmSavedStateDumpHandle  instance handle.
  * @param Callback                the callback, or NULL for none.
- * @return E_NOTIMPL for now.  Planned: S_OK; E_HANDLE.
+ * @return S_OK; E_HANDLE.
  */
 VMSD_API HRESULT SetSavedStateSymbolProviderDebugInfoCallback(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 							      GUEST_SYMBOLS_PROVIDER_DEBUG_INFO_CALLBACK Callback);
@@ -634,8 +648,11 @@ VMSD_API HRESULT SetSavedStateSymbolProviderDebugInfoCallback(VM_SAVED_STATE_DUM
  * @param imageName               image file name (e.g. "ntoskrnl.exe").
  * @param moduleName              module name (e.g. "nt").
  * @param baseAddress             guest virtual base address.
- * @param sizeOfBase              size of the mapped image in bytes.
- * @return E_NOTIMPL for now.
+ * @param sizeOfBase              size of the mapped image in bytes (0: from
+ *                                its PE headers).
+ * @return S_OK; E_HANDLE; E_UNEXPECTED (no provider);
+ *         HRESULT_FROM_WIN32(ERROR_NOT_FOUND) (no PE image or CodeView
+ *         record at the base, or no matching PDB); ERROR_FILE_CORRUPT.
  */
 VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbols(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 						    LPCSTR imageName, LPCSTR moduleName,
@@ -652,7 +669,8 @@ VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbols(VM_SAVED_STATE_DUMP_HANDLE v
  * @param moduleName              module name.
  * @param baseAddress             guest virtual base address.
  * @param sizeOfBase              size of the mapped image in bytes.
- * @return E_NOTIMPL for now.
+ * @return as LoadSavedStateModuleSymbols(); E_INVALIDARG when the image's
+ *         TimeDateStamp differs from imageTimestamp (0 accepts any).
  */
 VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbolsEx(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 						      LPCSTR imageName, UINT32 imageTimestamp,
@@ -667,8 +685,10 @@ VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbolsEx(VM_SAVED_STATE_DUMP_HANDLE
  * @param vpId                    virtual processor (address space).
  * @param globalName              symbol name, e.g. "nt!KiProcessorBlock".
  * @param virtualAddress          receives the address.
- * @param size                    optional; receives the size in bytes.
- * @return E_NOTIMPL for now.
+ * @param size                    optional; receives the size in bytes (0
+ *                                for a public symbol without type).
+ * @return S_OK; E_HANDLE; E_INVALIDARG (bad vpId); E_POINTER;
+ *         E_UNEXPECTED (no provider); HRESULT_FROM_WIN32(ERROR_NOT_FOUND).
  */
 VMSD_API HRESULT WINAPI ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 							       UINT32 vpId, LPCSTR globalName,
@@ -684,7 +704,9 @@ VMSD_API HRESULT WINAPI ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DU
  * @param globalName              symbol name.
  * @param buffer                  receives the bytes.
  * @param bufferSize              number of bytes to read.
- * @return E_NOTIMPL for now.
+ * @return S_OK; the codes of ResolveSavedStateGlobalVariableAddress();
+ *         VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED (a page is not mapped);
+ *         HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS) (not in saved memory).
  */
 VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 						     UINT32 vpId, LPCSTR globalName,
@@ -698,7 +720,8 @@ VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE 
  * @param vpId                    virtual processor.
  * @param typeName                type name, e.g. "nt!_EPROCESS".
  * @param size                    receives the size.
- * @return E_NOTIMPL for now.
+ * @return S_OK (also for an unknown type, size 0); E_HANDLE;
+ *         E_INVALIDARG; E_POINTER; E_UNEXPECTED (no provider).
  */
 VMSD_API HRESULT WINAPI GetSavedStateSymbolTypeSize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 						    UINT32 vpId, LPCSTR typeName, ULONG *size);
@@ -713,7 +736,8 @@ VMSD_API HRESULT WINAPI GetSavedStateSymbolTypeSize(VM_SAVED_STATE_DUMP_HANDLE v
  * @param fieldName               field name (UTF-16).
  * @param offset                  receives the offset in bytes.
  * @param found                   receives whether the field exists.
- * @return E_NOTIMPL for now.
+ * @return S_OK (also when not found: *found FALSE, *offset 0); E_HANDLE;
+ *         E_INVALIDARG; E_POINTER; E_UNEXPECTED (no provider).
  */
 VMSD_API HRESULT WINAPI FindSavedStateSymbolFieldInType(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 							UINT32 vpId, LPCSTR typeName,
@@ -729,7 +753,8 @@ VMSD_API HRESULT WINAPI FindSavedStateSymbolFieldInType(VM_SAVED_STATE_DUMP_HAND
  * @param vpId                    virtual processor.
  * @param typeName                type name.
  * @param typeFieldInfoMap        receives the JSON text.
- * @return E_NOTIMPL for now (*typeFieldInfoMap set to NULL).
+ * @return S_OK; E_HANDLE; E_INVALIDARG; E_POINTER; E_UNEXPECTED (no
+ *         provider); E_OUTOFMEMORY.  On failure *typeFieldInfoMap is NULL.
  * Ownership: the string is the caller's; free it with
  * VmSavedStateDumpFreeString() or LocalFree().
  */
@@ -738,29 +763,37 @@ VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE 
 						     LPWSTR *typeFieldInfoMap);
 
 /* ================================================================== */
-/* Image scanning and stack unwinding (api.md 2.7).  Not implemented   */
-/* yet: E_NOTIMPL until hvsavedstate's PE scanner and unwinder exist.  */
+/* Image scanning and stack unwinding (api.md 2.7).  The scan is       */
+/* implemented (native scanner, docs/pe.md); CallStackUnwind returns   */
+/* E_NOTIMPL until hvsavedstate's unwinder exists.                     */
 /* ================================================================== */
 
 /**
  * Scan a virtual address range of the virtual processor for PE images,
  * *downwards* from startAddress to endAddress (startAddress must be the
  * higher one), skipping unmapped regions.  The standaloneAddressCount
- * addresses in standaloneAddress are tried first.  For each image found
- * foundImageCallback(callbackContext, info) is called; it returns TRUE
- * to stop the scan.
+ * addresses in standaloneAddress are tried first, as image bases.  For
+ * each image found foundImageCallback(callbackContext, info) is called;
+ * it returns TRUE to stop the scan.  Every mapped 4 KiB page in
+ * [endAddress, startAddress] is checked once, from the highest down; an
+ * image reported from a standalone address is not reported again by the
+ * range scan.  Memory fixes (ApplyGuestMemoryFix) are seen.
  *
  * @param vmSavedStateDumpHandle  instance handle.
  * @param vpId                    virtual processor (address space).
- * @param startAddress            highest address to scan.
+ * @param startAddress            highest address to scan (inclusive).
  * @param endAddress              lowest address to scan.
  * @param callbackContext         passed to the callback unchanged.
  * @param foundImageCallback      the callback.
  * @param standaloneAddress       addresses to check first (may be NULL
  *                                when standaloneAddressCount is 0).
  * @param standaloneAddressCount  number of such addresses.
- * @return E_NOTIMPL for now.  Planned: S_OK (also when stopped by the
- *         callback); E_HANDLE; E_INVALIDARG if startAddress < endAddress.
+ * @return S_OK (also when stopped by the callback); E_HANDLE; E_POINTER
+ *         (no callback, or no standalone array with a non-zero count);
+ *         E_INVALIDARG (no such VP, or startAddress < endAddress);
+ *         VM_SAVED_STATE_DUMP_E_VP_VTL_NOT_ENABLED;
+ *         VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE (no paging registers);
+ *         E_OUTOFMEMORY; read errors of the saved state.
  * Lifetime: the DOS_IMAGE_INFO and its PdbName are valid only during the
  * callback.
  */

@@ -14,7 +14,10 @@
 #include "regs.h"
 #include "image.h"
 #include "vp.h"
+#include "pe.h"
 #include "vmrs_writer.h"
+#include "pdb.h"
+#include "sym.h"
 #include "convert.h"
 
 #endif

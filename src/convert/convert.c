@@ -579,8 +579,7 @@ done:
 	if (s != HVS_OK) {
 		if (!c->err_set)
 			snprintf(c->err.msg, sizeof c->err.msg, "%s", hvs_convert_strerror(s));
-		memcpy(r->errmsg, c->err.msg, sizeof r->errmsg);
-		r->errmsg[sizeof r->errmsg - 1] = '\0';
+		snprintf(r->errmsg, sizeof r->errmsg, "%.*s", (int)(sizeof r->errmsg - 1), c->err.msg);
 	}
 	free_cvt(c);
 	if (out)
