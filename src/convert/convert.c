@@ -511,7 +511,14 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 		}
 		c->replacing = 1;
 	}
-	c->total = hvs_image_raw_size(img);
+	/* Progress counts the guest bytes streamed: the ranges' sizes (the
+	 * raw saved memory may be larger: padding of a range's last block). */
+	{
+		const hvs_mem_range *rg = hvs_image_ranges(img);
+		size_t k;
+		for (k = 0; k < hvs_image_range_count(img); k++)
+			c->total += rg[k].size;
+	}
 	s = hvs__cvt_mt_init(c);
 	if (s != HVS_OK)
 		goto done;

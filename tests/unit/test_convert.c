@@ -1041,7 +1041,43 @@ static void test_cli_errors(void)
 	CHECK_EQ(count_in_dir(tmpdir(), ".hvs-tmp."), 0);
 }
 
+/*
+ * The progress line: drawn on a terminal (a pty from script(1)), ending at
+ * 100% with a rate and an ETA; absent with --quiet and when stderr is not
+ * a terminal.
+ */
+static void test_cli_progress(void)
+{
+	const char *src = gen_vmrs_x64_2vp("cvt-progress.vmrs", HVS_VMRS_ENC_MIXED);
+	const char *out = tpath("progress.raw");
+	char cmd[4096], *o;
+	if (system("script --version >/dev/null 2>&1") != 0)
+		SKIP("script(1) is not installed (bsdutils)");
+	snprintf(cmd, sizeof cmd, "script -qec \"'%s/hvs' convert '%s' -o '%s' --to raw --force\" "
+		 "/dev/null", HVS_TEST_BINARY_DIR, src, out);
+	o = run(cmd);
+	CHECK(o != NULL);
+	if (!strstr(o, "100.0%") || !strstr(o, "/s  ETA ")) {
+		fprintf(stderr, "no progress line on a terminal:\n%s\n", o);
+		CHECK(0);
+	}
+	free(o);
+	snprintf(cmd, sizeof cmd, "script -qec \"'%s/hvs' convert '%s' -o '%s' --to raw --force "
+		 "--quiet\" /dev/null", HVS_TEST_BINARY_DIR, src, out);
+	o = run(cmd);
+	CHECK(o != NULL);
+	CHECK(strstr(o, "ETA") == NULL);
+	free(o);
+	snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to raw --force 2>&1",
+		 HVS_TEST_BINARY_DIR, src, out);
+	o = run(cmd);
+	CHECK(o != NULL);
+	CHECK(strstr(o, "ETA") == NULL);
+	free(o);
+	rm_out(out);
+}
+
 TEST_MAIN(TEST(test_roundtrip_generated), TEST(test_roundtrip_sample_spec),
 	  TEST(test_roundtrip_guests), TEST(test_readelf), TEST(test_gdb), TEST(test_kdumpfile),
 	  TEST(test_volatility3), TEST(test_existing_and_cancel), TEST(test_fsize_limit),
-	  TEST(test_damaged_block), TEST(test_cli_errors))
+	  TEST(test_damaged_block), TEST(test_cli_errors), TEST(test_cli_progress))
