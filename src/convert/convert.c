@@ -307,21 +307,16 @@ hvs_status hvs__cvt_stream_gpa(struct hvs__cvt *c, uint64_t gpa, uint64_t len,
 	return hvs__cvt_stream_impl(c, gpa, len, sink, ud);
 }
 
-typedef struct file_sink {
-	uint64_t out_off; /* output offset of the stream's first byte */
-	uint64_t gpa0;
-} file_sink;
-
-static hvs_status to_file(struct hvs__cvt *c, void *ud, uint64_t gpa, const unsigned char *buf,
-			  size_t len)
+hvs_status hvs__cvt_sink_file(struct hvs__cvt *c, void *ud, uint64_t gpa,
+			      const unsigned char *buf, size_t len)
 {
-	file_sink *fs = ud;
+	hvs__cvt_file_sink *fs = ud;
 	return hvs__cvt_write(c, fs->out_off + (gpa - fs->gpa0), buf, len);
 }
 
 hvs_status hvs__cvt_copy_gpa(struct hvs__cvt *c, uint64_t gpa, uint64_t len, uint64_t out_off)
 {
-	file_sink fs;
+	hvs__cvt_file_sink fs;
 	uint64_t end;
 	if (hvs__add_u64(out_off, len, &end) || end > (uint64_t)INT64_MAX)
 		return hvs__cvt_err(c, HVS_E_INVALID, "output offset overflows");
@@ -335,7 +330,7 @@ hvs_status hvs__cvt_copy_gpa(struct hvs__cvt *c, uint64_t gpa, uint64_t len, uin
 	}
 	fs.out_off = out_off;
 	fs.gpa0 = gpa;
-	return hvs__cvt_stream_impl(c, gpa, len, to_file, &fs);
+	return hvs__cvt_stream_impl(c, gpa, len, hvs__cvt_sink_file, &fs);
 }
 
 /* ------------------------------------------------------------ files -- */

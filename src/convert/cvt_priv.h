@@ -67,6 +67,14 @@ typedef struct hvs_convert_result_priv {
 typedef hvs_status (*hvs__cvt_sink)(struct hvs__cvt *c, void *ud, uint64_t gpa,
 				    const unsigned char *buf, size_t len);
 
+/* The output-file sink: guest byte @p gpa goes to out_off + (gpa - gpa0).
+ * The parallel stream recognises it and gathers slots into one pwritev. */
+typedef struct hvs__cvt_file_sink {
+	uint64_t out_off, gpa0;
+} hvs__cvt_file_sink;
+hvs_status hvs__cvt_sink_file(struct hvs__cvt *c, void *ud, uint64_t gpa,
+			      const unsigned char *buf, size_t len);
+
 /* Stream [gpa, gpa + len) (inside one range) to @p sink, in order. */
 hvs_status hvs__cvt_stream_gpa(struct hvs__cvt *c, uint64_t gpa, uint64_t len,
 			       hvs__cvt_sink sink, void *ud);

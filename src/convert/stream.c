@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "codec/codec.h"
@@ -245,6 +246,85 @@ static hvs_status consume(struct hvs__cvt *c, slot *s, uint64_t r0, uint64_t r1,
 	return hvs__cvt_progress(c, n);
 }
 
+/*
+ * If slots eat, eat + 1, ... (below @fill) are decoded without error,
+ * write up to GATHER_MAX of them with one pwritev (patches applied) and
+ * return how many; 0 when fewer than two are ready (the caller consumes
+ * one the usual way).  Writes at least 2 MiB per call that way.
+ */
+#define GATHER_MAX 16u
+static uint64_t gather_write(struct hvs__cvt *c, struct hvs__cvt_mt *m, uint64_t eat,
+			     uint64_t fill, uint64_t r0, uint64_t r1, uint64_t gpa0, void *ud,
+			     hvs_status *st)
+{
+	hvs__cvt_file_sink *fs = ud;
+	struct iovec iov[GATHER_MAX];
+	uint64_t k = 0, total = 0, off = 0;
+	int i;
+	*st = HVS_OK;
+	pthread_mutex_lock(&m->mu);
+	while (eat + k < fill && k < GATHER_MAX && k < m->nring) {
+		slot *sl = &m->ring[(eat + k) % m->nring];
+		if (sl->state != SLOT_DONE || sl->st != HVS_OK)
+			break;
+		k++;
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (k < 2)
+		return 0;
+	for (i = 0; i < (int)k; i++) {
+		slot *sl = &m->ring[(eat + (uint64_t)i) % m->nring];
+		uint64_t bs = sl->block * HVS__RAMBLOCK_SIZE;
+		uint64_t lo = r0 > bs ? r0 : bs;
+		uint64_t hi = r1 < bs + HVS__RAMBLOCK_SIZE ? r1 : bs + HVS__RAMBLOCK_SIZE;
+		uint64_t gpa = gpa0 + (lo - r0);
+		if (i == 0)
+			off = fs->out_off + (gpa - fs->gpa0);
+		iov[i].iov_base = sl->out + (lo - bs);
+		iov[i].iov_len = (size_t)(hi - lo);
+		hvs__cvt_apply_patches(c, gpa, iov[i].iov_base, iov[i].iov_len);
+		total += hi - lo;
+	}
+	/* pwritev may write less: go on from where it stopped. */
+	{
+		struct iovec *v = iov;
+		int nv = (int)k;
+		uint64_t o = off, left = total;
+		while (left > 0) {
+			ssize_t w = pwritev(c->fd, v, nv, (off_t)o);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				*st = hvs__cvt_err(c, HVS_E_IO, "%s: write of %" PRIu64
+						   " bytes at offset %" PRIu64 ": %s",
+						   hvs__cvt_tmp_path(c), left, o,
+						   w < 0 ? strerror(errno) : "nothing written");
+				return 0;
+			}
+			c->bytes_written += (uint64_t)w;
+			o += (uint64_t)w;
+			left -= (uint64_t)w;
+			while (nv > 0 && (size_t)w >= v->iov_len) {
+				w -= (ssize_t)v->iov_len;
+				v++;
+				nv--;
+			}
+			if (nv > 0 && w > 0) {
+				v->iov_base = (uint8_t *)v->iov_base + w;
+				v->iov_len -= (size_t)w;
+			}
+		}
+		if (o > c->file_end)
+			c->file_end = o;
+	}
+	pthread_mutex_lock(&m->mu);
+	for (i = 0; i < (int)k; i++)
+		m->ring[(eat + (uint64_t)i) % m->nring].state = SLOT_EMPTY;
+	pthread_mutex_unlock(&m->mu);
+	*st = hvs__cvt_progress(c, total);
+	return *st == HVS_OK ? k : 0;
+}
+
 static hvs_status stream_parallel(struct hvs__cvt *c, uint64_t gpa, uint64_t len, uint64_t r0,
 				  hvs__cvt_sink sink, void *ud)
 {
@@ -289,6 +369,16 @@ static hvs_status stream_parallel(struct hvs__cvt *c, uint64_t gpa, uint64_t len
 				pthread_mutex_unlock(&m->mu);
 			}
 			fill++;
+		}
+		/* Several decoded slots ready for the output file: one pwritev. */
+		if (sink == hvs__cvt_sink_file) {
+			uint64_t k = gather_write(c, m, eat, fill, r0, r1, gpa, ud, &s);
+			if (s != HVS_OK)
+				break;
+			if (k > 0) {
+				eat += k;
+				continue;
+			}
 		}
 		/* Consume the oldest slot, decoding others while it is not done. */
 		{
@@ -433,17 +523,6 @@ static size_t range_of(hvs_image *img, uint64_t gpa)
 	return SIZE_MAX;
 }
 
-typedef struct file_sink2 {
-	uint64_t out_off, gpa0;
-} file_sink2;
-
-static hvs_status to_file2(struct hvs__cvt *c, void *ud, uint64_t gpa, const unsigned char *buf,
-			   size_t len)
-{
-	file_sink2 *fs = ud;
-	return hvs__cvt_write(c, fs->out_off + (gpa - fs->gpa0), buf, len);
-}
-
 hvs_status hvs__cvt_copy_direct(struct hvs__cvt *c, uint64_t gpa, uint64_t len, uint64_t out_off)
 {
 	hvs_image *img = c->img;
@@ -509,8 +588,8 @@ hvs_status hvs__cvt_copy_direct(struct hvs__cvt *c, uint64_t gpa, uint64_t len, 
 			run_len += more;
 		}
 		{
-			file_sink2 fs = { out_off + done, gpa + done };
-			HVS_TRY(hvs__cvt_stream_impl(c, gpa + done, run_len, to_file2, &fs));
+			hvs__cvt_file_sink fs = { out_off + done, gpa + done };
+			HVS_TRY(hvs__cvt_stream_impl(c, gpa + done, run_len, hvs__cvt_sink_file, &fs));
 		}
 		done += run_len;
 	}
