@@ -4,8 +4,8 @@
  *
  *   bench_convert [GiB] [dir] [--keep]     (default 8 GiB in /tmp)
  *
- * Writes two saved states of GiB guest RAM in @dir (layout [0, GiB - 1)
- * + [4 GiB, 5 GiB)), one with raw 1 MiB RamBlocks, one with XPRESS page
+ * Writes two saved states of GiB guest RAM in @dir (layout [0, 3 GiB)
+ * + [4 GiB, GiB + 1 GiB): an MMIO gap below 4 GiB), one with raw 1 MiB RamBlocks, one with XPRESS page
  * tokens (content: 30% zero pages, 50% text/code-like, 20% random), then,
  * on the same disk and in the same run:
  *   - baselines: `cat FILE >/dev/null` and `cp FILE DIR/copy` (after
@@ -94,9 +94,9 @@ static int write_state(const char *path, uint64_t gib, hvs_vmrs_encoding enc)
 	if (s == HVS_OK)
 		s = hvs_vmrs_writer_set_reg(w, 0, 0, HVS_REG_X64_CR3, &cr3);
 	if (s == HVS_OK)
-		s = hvs_vmrs_writer_add_range(w, 0, (gib - 1) << 30);
+		s = hvs_vmrs_writer_add_range(w, 0, 3ull << 30);
 	if (s == HVS_OK)
-		s = hvs_vmrs_writer_add_range(w, 4ull << 30, 1ull << 30);
+		s = hvs_vmrs_writer_add_range(w, 4ull << 30, (gib - 3) << 30);
 	if (s == HVS_OK)
 		s = hvs_vmrs_writer_write_memory_cb(w, mem_cb, NULL);
 	if (s == HVS_OK)
@@ -296,8 +296,8 @@ int main(int argc, char **argv)
 		else
 			dir = argv[i];
 	}
-	if (gib < 2)
-		gib = 2;
+	if (gib < 4)
+		gib = 4;
 	snprintf(raw, sizeof raw, "%s/bench-convert-raw-%llu.vmrs", dir, (unsigned long long)gib);
 	snprintf(xp, sizeof xp, "%s/bench-convert-xpress-%llu.vmrs", dir, (unsigned long long)gib);
 	if (file_size(raw) == 0 && write_state(raw, gib, HVS_VMRS_ENC_RAW) != 0)
