@@ -405,14 +405,72 @@ static int is_read_error(hvs_status s)
 /* ------------------------------------------------------- epilogues */
 
 /*
+ * The primary function of a RUNTIME_FUNCTION: follow chained entries
+ * (UNW_FLAG_CHAININFO, indirect entries) to the first, whose begin RVA
+ * names the function.  Returns 0 when the chain cannot be read.
+ */
+static int primary_begin(hvs_unwind *u, const module *m, uint32_t begin,
+			 uint32_t info, uint32_t *out)
+{
+	unsigned depth;
+
+	for (depth = 0; depth < HVS_UNWIND_MAX_CHAIN; depth++) {
+		uint8_t b[12], h[4];
+		size_t done = 0;
+		uint32_t at;
+
+		if (info & 1u) {
+			at = info & ~1u;
+		} else {
+			if (info >= m->size || m->size - info < 4 ||
+			    u->read(u->ud, m->base + info, h, 4, &done) != HVS_OK)
+				return 0;
+			if (!((h[0] >> 3) & UNW_FLAG_CHAININFO)) {
+				*out = begin;
+				return 1;
+			}
+			at = info + 4 + (uint32_t)((h[2] + 1u) & ~1u) * 2u;
+		}
+		if (at >= m->size || m->size - at < 12 ||
+		    u->read(u->ud, m->base + at, b, 12, &done) != HVS_OK)
+			return 0;
+		begin = hvs__le32(b);
+		info = hvs__le32(b + 8);
+	}
+	return 0;
+}
+
+/*
+ * Does a jmp from the function at @primary (RVA of its primary entry) to
+ * @tgt leave it?  A jmp to another part of the same function (a chained
+ * fragment) does not; one to the function's own start is a recursive
+ * tail call and does (Windows' RtlpSameFunction rule).
+ */
+static int jmp_leaves(hvs_unwind *u, module *m, uint32_t primary, uint64_t tgt)
+{
+	const hvs_pe_runtime_function *rf;
+	hvs_pe *pe;
+	uint32_t p;
+
+	if (tgt < m->base || tgt - m->base >= m->size || !(pe = module_pe(u, m)))
+		return 1;
+	if (hvs_pe_find_runtime_function(pe, (uint32_t)(tgt - m->base), &rf) != HVS_OK)
+		return 1;
+	if (!primary_begin(u, m, rf->begin_rva, rf->unwind_rva, &p))
+		return 1;
+	return p != primary || tgt == m->base + primary;
+}
+
+/*
  * Is RIP in an epilogue?  The Windows rule: an optional "add rsp, imm"
  * or "lea rsp, [frame_reg + disp]", then any number of "pop reg", then
  * "ret" or a jmp that leaves the function.  If so, emulate it into @c.
  * Returns 1 (emulated), 0 (not an epilogue) or -1 (a read failed while
  * emulating; the message is set).
  */
-static int try_epilog(hvs_unwind *u, hvs_unwind_ctx *c, uint64_t begin,
-		      uint64_t end, unsigned frame_reg, uint32_t *restored)
+static int try_epilog(hvs_unwind *u, module *m, uint32_t primary,
+		      hvs_unwind_ctx *c, uint64_t begin, uint64_t end,
+		      unsigned frame_reg, uint32_t *restored)
 {
 	uint8_t b[EPILOG_BYTES];
 	size_t n = 0, i = 0;
@@ -481,10 +539,10 @@ static int try_epilog(hvs_unwind *u, hvs_unwind_ctx *c, uint64_t begin,
 		retimm = hvs__le16(b + i + 1);
 	} else if (i + 4 < n && b[i] == 0xE9) {
 		tgt = c->rip + i + 5 + (uint64_t)(int64_t)(int32_t)hvs__le32(b + i + 1);
-		term = tgt < begin || tgt >= end;
+		term = (tgt < begin || tgt >= end) && jmp_leaves(u, m, primary, tgt);
 	} else if (i + 1 < n && b[i] == 0xEB) {
 		tgt = c->rip + i + 2 + (uint64_t)(int64_t)(int8_t)b[i + 1];
-		term = tgt < begin || tgt >= end;
+		term = (tgt < begin || tgt >= end) && jmp_leaves(u, m, primary, tgt);
 	} else if (i + 1 < n && b[i] == 0xFF && b[i + 1] == 0x25) {
 		term = 1;
 	} else if (i + 2 < n && b[i] == 0x48 && b[i + 1] == 0xFF && b[i + 2] == 0x25) {
@@ -540,9 +598,9 @@ typedef struct unwind_state {
  * UINT32_MAX (a chained parent: its prologue ran completely).  On
  * return *@chain holds the chained RUNTIME_FUNCTION's unwind RVA, or 0.
  */
-static hvs_status apply_info(hvs_unwind *u, const module *m, uint32_t info_rva,
+static hvs_status apply_info(hvs_unwind *u, module *m, uint32_t info_rva,
 			     uint32_t prolog_off, uint64_t fbegin, uint64_t fend,
-			     unwind_state *st, uint32_t *chain)
+			     uint32_t primary, unwind_state *st, uint32_t *chain)
 {
 	uint8_t hdr[4], codes[512 + 12];
 	unsigned ver, flags, psize, count, freg, foff, i;
@@ -600,7 +658,8 @@ static hvs_status apply_info(hvs_unwind *u, const module *m, uint32_t info_rva,
 	/* Epilogue: only for the primary info and past the prologue. */
 	if (prolog_off != UINT32_MAX && !in_prolog) {
 		unwind_state t = *st;
-		int r = try_epilog(u, &t.c, fbegin, fend, freg, &t.gpr_restored);
+		int r = try_epilog(u, m, primary, &t.c, fbegin, fend, freg,
+				   &t.gpr_restored);
 
 		if (r < 0)
 			return HVS_E_NODATA;
@@ -709,7 +768,7 @@ static hvs_status apply_info(hvs_unwind *u, const module *m, uint32_t info_rva,
 }
 
 /* Unwind with the function's unwind data; *how receives the method. */
-static hvs_status unwind_function(hvs_unwind *u, const module *m,
+static hvs_status unwind_function(hvs_unwind *u, module *m,
 				  const hvs_pe_runtime_function *rf, uint64_t rip,
 				  unwind_state *st)
 {
@@ -717,7 +776,9 @@ static hvs_status unwind_function(hvs_unwind *u, const module *m,
 	uint64_t fbegin = m->base + rf->begin_rva, fend = m->base + rf->end_rva;
 	uint32_t prolog_off = (uint32_t)(rip - fbegin);
 	unsigned depth = 0, k;
+	uint32_t primary = rf->begin_rva;
 
+	(void)primary_begin(u, m, rf->begin_rva, rf->unwind_rva, &primary);
 	for (;;) {
 		uint32_t next = 0;
 
@@ -742,7 +803,8 @@ static hvs_status unwind_function(hvs_unwind *u, const module *m,
 			prolog_off = UINT32_MAX;
 			continue;
 		}
-		HVS_TRY(apply_info(u, m, info, prolog_off, fbegin, fend, st, &next));
+		HVS_TRY(apply_info(u, m, info, prolog_off, fbegin, fend, primary, st,
+				   &next));
 		if (st->epilog)
 			return HVS_OK;
 		if (!next)
