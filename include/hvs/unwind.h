@@ -42,6 +42,7 @@
 #include "image.h"
 #include "pe.h"
 #include "regs.h"
+#include "sym.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -232,6 +233,33 @@ HVS_API hvs_status hvs_unwind_step(hvs_unwind *u, const hvs_unwind_frame *cur,
  */
 HVS_API hvs_status hvs_unwind_format_location(const hvs_unwind_frame *f,
 					      char *buf, size_t size);
+
+/* ------------------------------------------------------ PDB symbols */
+
+/** Function names from the modules' PDBs (through a symbol provider). */
+typedef struct hvs_unwind_symbols hvs_unwind_symbols;
+
+/**
+ * A symbolizer over the provider @p s (borrowed; it must outlive the
+ * symbolizer).  Modules are registered with the provider on first use
+ * (hvs_sym_load_module() at the frame's module base) and their PDB's
+ * functions (S_GPROC32/S_LPROC32 with code length, and S_PUB32) read
+ * once.  Install with hvs_unwind_set_symbols(u, hvs_unwind_symbols_lookup, sy).
+ * @return HVS_OK, HVS_E_INVALID, HVS_E_NOMEM.
+ */
+HVS_API hvs_status hvs_unwind_symbols_new(hvs_unwind_symbols **out, hvs_sym *s,
+					  const hvs_allocator *a);
+
+/** Release (NULL-safe). */
+HVS_API void hvs_unwind_symbols_free(hvs_unwind_symbols *sy);
+
+/**
+ * An hvs_unwind_sym_fn: @p ud is an hvs_unwind_symbols.  A module
+ * without PDB, or an address past the end of the nearest function with a
+ * known length, gives 0 (the frame is then written module+offset).
+ */
+HVS_API int hvs_unwind_symbols_lookup(void *ud, uint64_t module_base, uint64_t va,
+				      char *name, size_t size, uint64_t *sym_va);
 
 #ifdef __cplusplus
 }

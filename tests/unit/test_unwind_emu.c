@@ -259,5 +259,69 @@ static void test_fixture_covers_all_codes(void)
 	free(uw);
 }
 
-TEST_MAIN(TEST(test_frames_match_emulator), TEST(test_methods),
+/* module!function+offset through the PDBs found by the symbol provider;
+ * offsets checked against llvm-readobj's function start addresses. */
+static void test_symbols(void)
+{
+	static hvs_unwind_frame f[MAXF];
+	const char *names[] = { "uw_stop_deep", "b_c3", "c_isr_err", "c_chain",
+				"a_huge", "b_isr", "c_fp", "uw_stop_prolog", "a_c2",
+				"c_push", "b_c1", "a_main" };
+	char *uw = all_unwind_text();
+	hvs_image *img = open_fixture();
+	hvs_unwind *u = NULL;
+	hvs_unwind_symbols *sy = NULL;
+	hvs_sym *s = NULL;
+	hvs_sym_opts so;
+	hvs_unwind_ctx c;
+	size_t n = 0, i;
+	char loc[256];
+
+	if (!img || !uw)
+		SKIP("uwguest fixture not built");
+	memset(&so, 0, sizeof so);
+	so.symbol_path = HVS_TEST_BINARY_DIR "/uwguest";
+	so.vp = 0;
+	so.flags = HVS_SYM_NO_ENV | HVS_SYM_NO_DOWNLOAD;
+	CHECK_OK(hvs_sym_open(&s, img, &so));
+	CHECK_OK(hvs_unwind_symbols_new(&sy, s, NULL));
+	CHECK_OK(hvs_unwind_new_vp(&u, img, 0, NULL));
+	hvs_unwind_set_symbols(u, hvs_unwind_symbols_lookup, sy);
+	CHECK_OK(hvs_unwind_vp_context(img, 0, &c));
+	CHECK_OK(hvs_unwind_walk(u, &c, f, MAXF, &n, NULL));
+	CHECK_EQ(n, 12);
+	for (i = 0; i < n && i < 12; i++) {
+		uint64_t b, e;
+
+		CHECK_STR(f[i].symbol, names[i]);
+		if (strncmp(names[i], "uw_stop", 7) && strcmp(names[i], "c_chain") &&
+		    readobj_function(uw, i ? f[i].rip - 1 : f[i].rip, &b, &e))
+			CHECK_EQ(f[i].sym_offset, f[i].rip - b);
+	}
+	CHECK_OK(hvs_unwind_format_location(&f[1], loc, sizeof loc));
+	{
+		char want[64];
+
+		snprintf(want, sizeof want, "uwb!b_c3+0x%" PRIx64, f[1].sym_offset);
+		CHECK_STR(loc, want);
+	}
+	hvs_unwind_free(u);
+	/* Without symbols: module+offset from the module base. */
+	CHECK_OK(hvs_unwind_new_vp(&u, img, 0, NULL));
+	CHECK_OK(hvs_unwind_walk(u, &c, f, MAXF, &n, NULL));
+	CHECK_OK(hvs_unwind_format_location(&f[1], loc, sizeof loc));
+	{
+		char want[64];
+
+		snprintf(want, sizeof want, "uwb+0x%" PRIx64, (uint64_t)(f[1].rip - UINT64_C(0x7FF8A0000000)));
+		CHECK_STR(loc, want);
+	}
+	hvs_unwind_free(u);
+	hvs_unwind_symbols_free(sy);
+	hvs_sym_close(s);
+	hvs_image_close(img);
+	free(uw);
+}
+
+TEST_MAIN(TEST(test_frames_match_emulator), TEST(test_methods), TEST(test_symbols),
 	  TEST(test_fixture_covers_all_codes))
