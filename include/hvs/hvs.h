@@ -19,5 +19,6 @@
 #include "pdb.h"
 #include "sym.h"
 #include "unwind.h"
+#include "convert.h"
 
 #endif
