@@ -33,3 +33,11 @@ function(hvs_uwguest_require)
     endif()
   endforeach()
 endfunction()
+
+if(TARGET hvs)
+  add_test(NAME cli_stack
+    COMMAND ${CMAKE_COMMAND} -DHVS=$<TARGET_FILE:hvs> -DDIR=${HVS_UWGUEST_DIR}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_stack.cmake)
+  set_tests_properties(cli_stack PROPERTIES FIXTURES_REQUIRED uwguest
+    SKIP_REGULAR_EXPRESSION "skipped: ")
+endif()

@@ -234,6 +234,19 @@ HVS_API hvs_status hvs_unwind_step(hvs_unwind *u, const hvs_unwind_frame *cur,
 HVS_API hvs_status hvs_unwind_format_location(const hvs_unwind_frame *f,
 					      char *buf, size_t size);
 
+/**
+ * The frames as WinDbg's `k` prints them: a header line
+ * (" # Child-SP          RetAddr               Call Site"), then per frame
+ * its number (2 hex digits), Child-SP and RetAddr as "xxxxxxxx`xxxxxxxx"
+ * and the call site (hvs_unwind_format_location()); frames found by the
+ * fallbacks are marked "(frame pointer chain)" or "(stack scan: a guess)".
+ * @param buf   output (may be NULL with @p size 0 to measure).
+ * @return the length of the whole text without its NUL, as snprintf:
+ *         a result >= @p size means it was truncated.
+ */
+HVS_API size_t hvs_unwind_format_stack(const hvs_unwind_frame *f, size_t n,
+				       char *buf, size_t size);
+
 /* ------------------------------------------------------ PDB symbols */
 
 /** Function names from the modules' PDBs (through a symbol provider). */

@@ -12,6 +12,7 @@
  * with the little-endian helpers and checked; every loop is bounded.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1081,7 +1082,9 @@ hvs_status hvs_unwind_format_location(const hvs_unwind_frame *f, char *buf,
 
 	if (!f || !buf || !size)
 		return HVS_E_INVALID;
-	if (f->module[0] && f->symbol[0])
+	if (f->module[0] && f->symbol[0] && !f->sym_offset)
+		r = snprintf(buf, size, "%s!%s", f->module, f->symbol);
+	else if (f->module[0] && f->symbol[0])
 		r = snprintf(buf, size, "%s!%s+0x%" PRIx64, f->module, f->symbol,
 			     f->sym_offset);
 	else if (f->module[0])
@@ -1089,4 +1092,43 @@ hvs_status hvs_unwind_format_location(const hvs_unwind_frame *f, char *buf,
 	else
 		r = snprintf(buf, size, "0x%016" PRIx64, f->rip);
 	return r < 0 || (size_t)r >= size ? HVS_E_BUFSIZE : HVS_OK;
+}
+
+/* Append to a bounded buffer, counting what would be needed. */
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+	HVS__PRINTF(4, 5);
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0,
+		      fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*len += (size_t)r;
+}
+
+size_t hvs_unwind_format_stack(const hvs_unwind_frame *f, size_t n, char *buf,
+			       size_t size)
+{
+	size_t len = 0, i;
+
+	if (buf && size)
+		buf[0] = 0;
+	if (!buf)
+		size = 0;
+	put(buf, size, &len, " # Child-SP          RetAddr               Call Site\n");
+	for (i = 0; f && i < n; i++) {
+		char loc[2 * HVS_UNWIND_NAME_MAX + 32];
+
+		hvs_unwind_format_location(&f[i], loc, sizeof loc);
+		put(buf, size, &len, "%02zx %08" PRIx32 "`%08" PRIx32 " %08" PRIx32 "`%08"
+		    PRIx32 "     %s%s\n", i, (uint32_t)(f[i].rsp >> 32), (uint32_t)f[i].rsp,
+		    (uint32_t)(f[i].ret >> 32), (uint32_t)f[i].ret, loc,
+		    f[i].how == HVS_UNWIND_STACK_SCAN ? "  (stack scan: a guess)"
+		    : f[i].how == HVS_UNWIND_FRAME_POINTER ? "  (frame pointer chain)" : "");
+	}
+	return len;
 }
