@@ -74,6 +74,7 @@ struct hvs_unwind {
 	unsigned nneg;
 	hvs_unwind_sym_fn sym;
 	void *sym_ud;
+	int stack_fail;  /* the last failed read was of the stack, not of unwind data */
 };
 
 /* ------------------------------------------------------------ names */
@@ -389,11 +390,17 @@ static hvs_status rd(hvs_unwind *u, uint64_t va, void *buf, size_t len,
 	return HVS_OK;
 }
 
+/* Stack reads: a failure ends the walk (END_READ) instead of sending it
+ * to the fallbacks meant for missing unwind data. */
 static hvs_status rd64(hvs_unwind *u, uint64_t va, uint64_t *out, const char *what)
 {
 	uint8_t b[8];
+	hvs_status s = rd(u, va, b, 8, what);
 
-	HVS_TRY(rd(u, va, b, 8, what));
+	if (s != HVS_OK) {
+		u->stack_fail = 1;
+		return s;
+	}
 	*out = hvs__le64(b);
 	return HVS_OK;
 }
@@ -676,6 +683,7 @@ static hvs_status apply_info(hvs_unwind *u, module *m, uint32_t info_rva,
 		unsigned sl = op_slots(op, info, ver);
 		uint64_t v, off = 0;
 		uint8_t x[16];
+		hvs_status rs;
 
 		if (!sl)
 			return HVS_CORRUPT(&u->err, "%s: UNWIND_INFO at RVA 0x%" PRIx32
@@ -733,8 +741,12 @@ static hvs_status apply_info(hvs_unwind *u, module *m, uint32_t info_rva,
 			break;
 		case UWOP_SAVE_XMM128:
 		case UWOP_SAVE_XMM128_FAR:
-			HVS_TRY(rd(u, base + (op == UWOP_SAVE_XMM128 ? off * 16 : off),
-				   x, 16, "saved XMM register"));
+			rs = rd(u, base + (op == UWOP_SAVE_XMM128 ? off * 16 : off), x, 16,
+				"saved XMM register");
+			if (rs != HVS_OK) {
+				u->stack_fail = 1;
+				return rs;
+			}
 			st->c.xmm[info].lo = hvs__le64(x);
 			st->c.xmm[info].hi = hvs__le64(x + 8);
 			st->c.xmm_known |= 1u << info;
@@ -831,23 +843,20 @@ static int looks_like_return(hvs_unwind *u, uint64_t va)
 	uint8_t b[8];
 	size_t done = 0;
 
-	if (va < 8 || !find_module(u, va, 0))
+	int call;
+
+	/* The bytes first (one read); only then look for the image, which
+	 * may search below the address. */
+	if (va < 8 || u->read(u->ud, va - 8, b, 8, &done) != HVS_OK)
 		return 0;
-	if (u->read(u->ud, va - 8, b, 8, &done) != HVS_OK)
-		return 0;
-	if (b[3] == 0xE8)                                    /* call rel32 */
-		return 1;
-	if (b[6] == 0xFF && (b[7] & 0xF8) == 0xD0)           /* call reg */
-		return 1;
-	if (b[5] == 0xFF && (b[6] & 0x38) == 0x10 && b[6] >> 6 == 1)  /* [r+d8] */
-		return 1;
-	if (b[2] == 0xFF && (b[3] & 0x38) == 0x10 &&
-	    (b[3] >> 6 == 2 || (b[3] & 0xC7) == 0x05))          /* [r+d32], [rip] */
-		return 1;
-	if (b[4] == 0xFF && (b[5] & 0x38) == 0x10 && (b[5] & 7) == 4 &&
-	    b[5] >> 6 == 1)                                  /* [sib+d8] */
-		return 1;
-	return 0;
+	call = b[3] == 0xE8 ||                                    /* call rel32 */
+	       (b[6] == 0xFF && (b[7] & 0xF8) == 0xD0) ||          /* call reg */
+	       (b[5] == 0xFF && (b[6] & 0x38) == 0x10 && b[6] >> 6 == 1) || /* [r+d8] */
+	       (b[2] == 0xFF && (b[3] & 0x38) == 0x10 &&
+		(b[3] >> 6 == 2 || (b[3] & 0xC7) == 0x05)) ||      /* [r+d32], [rip] */
+	       (b[4] == 0xFF && (b[5] & 0x38) == 0x10 && (b[5] & 7) == 4 &&
+		b[5] >> 6 == 1);                                   /* [sib+d8] */
+	return call && find_module(u, va, 1) != NULL;
 }
 
 static hvs_status fallback(hvs_unwind *u, unwind_state *st, hvs_unwind_how *how,
@@ -947,6 +956,7 @@ hvs_status hvs_unwind_step(hvs_unwind *u, const hvs_unwind_frame *cur,
 	if (!u || !cur || !next)
 		return HVS_E_INVALID;
 	hvs__err_clear(&u->err);
+	u->stack_fail = 0;
 	memset(&st, 0, sizeof st);
 	st.c = cur->regs;
 	st.c.rip = rip = cur->rip;
@@ -971,7 +981,7 @@ hvs_status hvs_unwind_step(hvs_unwind *u, const hvs_unwind_frame *cur,
 			if (s == HVS_OK)
 				how = st.machframe ? HVS_UNWIND_MACHFRAME
 				      : st.epilog ? HVS_UNWIND_EPILOG : HVS_UNWIND_INFO;
-			else if (is_read_error(s)) {
+			else if (is_read_error(s) && !u->stack_fail) {
 				snprintf(why, sizeof why, "%s", u->err.msg);
 				s = fallback(u, &st, &how, why);
 			}
