@@ -31,11 +31,22 @@ static const int nv_idx[8] = { 3, 5, 6, 7, 12, 13, 14, 15 };
 
 static char *slurp(const char *name)
 {
-	char path[512];
+	char path[512], *t;
+	uint8_t *b;
 	size_t n;
 
 	snprintf(path, sizeof path, DIR "%s", name);
-	return (char *)test_read_file(path, &n);
+	b = test_read_file(path, &n);
+	if (!b)
+		return NULL;
+	/* test_read_file() does not terminate: copy as a C string. */
+	t = malloc(n + 1);
+	if (t) {
+		memcpy(t, b, n);
+		t[n] = 0;
+	}
+	free(b);
+	return t;
 }
 
 /* Frames of VP @vp from the truth file; returns the count, -1 if absent. */

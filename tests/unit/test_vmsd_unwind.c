@@ -50,10 +50,17 @@ static void test_vmsd_unwind__fixture(void)
 	LPWSTR out = NULL;
 	MODULE_INFO mi;
 	size_t len;
-	char *truth = (char *)test_read_file(DIR "uwguest.truth", &len), *text, *p;
+	uint8_t *raw = test_read_file(DIR "uwguest.truth", &len);
+	char *truth = NULL, *text, *p;
 	const char *q;
 	int frames = 0, vp;
 
+	/* test_read_file() does not terminate: copy as a C string. */
+	if (raw && (truth = malloc(len + 1)) != NULL) {
+		memcpy(truth, raw, len);
+		truth[len] = 0;
+	}
+	free(raw);
 	if (!truth)
 		SKIP("uwguest fixture not built (needs clang, lld, llvm, libunicorn-dev)");
 	CHECK_HR(LoadSavedStateFile(W(DIR "uwguest.vmrs"), &h), S_OK);
