@@ -4,8 +4,9 @@
  * three modules built by clang/lld-link ran in the Unicorn emulator; the
  * emulator's own record of every call (return address, RSP after the
  * return, callee-saved registers at the call) is the expected answer in
- * uwguest.truth.  For each VP (a stop deep in a leaf, one inside a
- * prologue, one inside an epilogue) the unwinder must give exactly those
+ * uwguest.truth.  For each VP (a stop deep in a leaf, inside the
+ * prologue and the epilogue of an assembly function, inside the prologue
+ * and the epilogue of a compiled one) the unwinder must give exactly those
  * frames and registers.  Each frame's function is checked against
  * llvm-readobj --unwind's RuntimeFunction list, and the fixture against
  * the same output for covering every unwind operation.
@@ -149,7 +150,7 @@ static void test_frames_match_emulator(void)
 
 	if (!truth || !uw || !(img = open_fixture()))
 		SKIP("uwguest fixture not built (needs clang, lld, llvm, libunicorn-dev)");
-	for (vp = 0; vp < 3; vp++) {
+	for (vp = 0; vp < 5; vp++) {
 		static truth_frame t[MAXF];
 		static hvs_unwind_frame f[MAXF];
 		hvs_unwind *u = NULL;
@@ -231,6 +232,36 @@ static void test_methods(void)
 	CHECK_OK(hvs_unwind_vp_context(img, 2, &c));
 	CHECK_OK(hvs_unwind_walk(u, &c, f, MAXF, &n, NULL));
 	CHECK(n >= 2);
+	CHECK_EQ(f[1].how, HVS_UNWIND_EPILOG);
+	hvs_unwind_free(u);
+	/* VP 3 stopped inside the compiled a_c2's prologue (two pushes done):
+	 * RIP's offset is below llvm-readobj's PrologSize for a_c2. */
+	{
+		char *uw = all_unwind_text();
+		const char *p = uw ? strstr(uw, "StartAddress: (0x140001030)") : NULL;
+		uint64_t psize = 0;
+
+		CHECK_OK(hvs_unwind_new_vp(&u, img, 3, NULL));
+		CHECK_OK(hvs_unwind_vp_context(img, 3, &c));
+		CHECK_OK(hvs_unwind_walk(u, &c, f, MAXF, &n, NULL));
+		CHECK(p != NULL);
+		if (p) {
+			p = strstr(p, "PrologSize: ");
+			CHECK(p != NULL);
+			if (p)
+				psize = strtoull(p + 12, NULL, 10);
+		}
+		CHECK_EQ(f[0].func_begin, 0x140001030ull);
+		CHECK(f[0].rip - f[0].func_begin > 0 && f[0].rip - f[0].func_begin < psize);
+		CHECK_EQ(f[1].how, HVS_UNWIND_INFO);
+		hvs_unwind_free(u);
+		free(uw);
+	}
+	/* VP 4 stopped between the pops of the compiled b_c1's epilogue. */
+	CHECK_OK(hvs_unwind_new_vp(&u, img, 4, NULL));
+	CHECK_OK(hvs_unwind_vp_context(img, 4, &c));
+	CHECK_OK(hvs_unwind_walk(u, &c, f, MAXF, &n, NULL));
+	CHECK_STR(f[0].module, "uwb");
 	CHECK_EQ(f[1].how, HVS_UNWIND_EPILOG);
 	hvs_unwind_free(u);
 	/* A frame limit ends the walk with END_MAX. */

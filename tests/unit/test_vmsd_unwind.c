@@ -67,7 +67,7 @@ static void test_vmsd_unwind__fixture(void)
 	memset(&mi, 0, sizeof mi);
 	mi.ProcessImageName = "uwa.exe";
 	mi.Image.ImageBaseAddress = 0x140000000ull;   /* uwa.exe, /BASE */
-	for (vp = 0; vp < 3; vp++) {
+	for (vp = 0; vp < 5; vp++) {
 		char key[32];
 		int n, i;
 
@@ -102,7 +102,7 @@ static void test_vmsd_unwind__fixture(void)
 			CHECK(strstr(text, "uwb+0x1086") != NULL);   /* no symbols loaded */
 		free(text);
 	}
-	CHECK_EQ(frames, 12 + 5 + 3);
+	CHECK_EQ(frames, 12 + 5 + 3 + 4 + 2);
 	/* Frame limit. */
 	CHECK_HR(CallStackUnwind(h, 0, NULL, 0, 2, &out), S_OK);
 	text = narrow(out);

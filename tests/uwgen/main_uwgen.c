@@ -7,9 +7,9 @@
  *
  * The three images are mapped at their linked bases (/FIXED) with a
  * minimal loader of its own (not the library's PE code).  The chain is
- * run once per stop (deep in a leaf, inside a prologue, inside an
- * epilogue), each run on its own stack, until the stop address is about
- * to execute.  The true frames come from the emulator alone: a code hook
+ * run once per stop (deep in a leaf, inside the prologue and the
+ * epilogue of an assembly function and of a compiled one: stops[]), each
+ * run on its own stack, until the stop is about to execute.  The true frames come from the emulator alone: a code hook
  * sees every call instruction (E8, FF /2) and records the return address,
  * the RSP the caller has after the return, and the callee-saved registers
  * at the call; an entry is dropped when execution reaches its return
@@ -36,7 +36,7 @@
 #define TABLE_VA 0x30000000ull
 #define STACK_VA 0x20000000ull
 #define STACK_SIZE 0x200000ull     /* per run */
-#define NRUNS 3
+#define NRUNS 5
 #define RAM_SIZE 0x1000000ull      /* 16 MiB */
 #define PT_POOL 0x100000ull
 #define PT_POOL_END 0x200000ull
@@ -48,8 +48,15 @@ static const char *const chain[NCHAIN] = {
 	"a_main", "b_c1", "c_push", "a_c2", "b_large16", "c_fp", "b_raise",
 	"a_huge", "c_chain", "c_raise_err", "b_c3", "a_leaf"
 };
+/* Stops: at an exported label (runs 0-2: deep in the leaf, inside
+ * b_large16's prologue, inside c_push's epilogue), before the third
+ * instruction of the compiled a_c2 (inside its prologue, two pushes done:
+ * run 3), and after the first pop of the compiled b_c1's epilogue (run 4). */
 static const char *const stops[NRUNS] = { "uw_stop_deep", "uw_stop_prolog",
-					  "uw_stop_epilog" };
+					  "uw_stop_epilog", "a_c2", "b_c1" };
+enum { STOP_LABEL, STOP_IN_PROLOG, STOP_IN_EPILOG };
+static const int stop_kind[NRUNS] = { STOP_LABEL, STOP_LABEL, STOP_LABEL,
+				      STOP_IN_PROLOG, STOP_IN_EPILOG };
 /* Unicorn ids of the callee-saved registers, in the truth file's order. */
 static const int nv_gpr[8] = { UC_X86_REG_RBX, UC_X86_REG_RBP, UC_X86_REG_RSI,
 			       UC_X86_REG_RDI, UC_X86_REG_R12, UC_X86_REG_R13,
@@ -81,6 +88,10 @@ static uint64_t pool = PT_POOL;
 static struct { uint64_t ret, rsp; regs r; } shadow[MAX_SHADOW];
 static int nshadow;
 static uint64_t stop_at;
+static int stop_mode;
+static int arm;              /* STOP_IN_PROLOG: instructions left to run */
+static uint64_t watch_ret;   /* STOP_IN_EPILOG: b_c1's return address of its call */
+static int after_ret, popped;
 static regs stop_regs;
 static int stopped;
 
@@ -208,14 +219,28 @@ static void hook_code(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	while (nshadow > 0 && shadow[nshadow - 1].ret == address &&
 	       shadow[nshadow - 1].rsp == rsp)
 		nshadow--;
-	if (address == stop_at) {
+	if (size > sizeof b || uc_mem_read(uc, address, b, size) != UC_ERR_OK)
+		return;
+	if (stop_mode == STOP_IN_PROLOG && address == stop_at)
+		arm = 3;
+	if (stop_mode == STOP_IN_EPILOG && watch_ret && address == watch_ret)
+		after_ret = 1;
+	if ((stop_mode == STOP_LABEL && address == stop_at) ||
+	    (stop_mode == STOP_IN_PROLOG && arm && --arm == 0) ||
+	    (stop_mode == STOP_IN_EPILOG && popped)) {
 		read_regs(uc, &stop_regs);
 		stopped = 1;
 		uc_emu_stop(uc);
 		return;
 	}
-	if (size > sizeof b || uc_mem_read(uc, address, b, size) != UC_ERR_OK)
-		return;
+	/* A pop of b_c1 after its call returned: its epilogue. */
+	if (stop_mode == STOP_IN_EPILOG && after_ret && address >= stop_at &&
+	    address < stop_at + 0x100 &&
+	    ((b[0] >= 0x58 && b[0] <= 0x5F) || (b[0] == 0x41 && b[1] >= 0x58 && b[1] <= 0x5F)))
+		popped = 1;
+	if (stop_mode == STOP_IN_EPILOG && !watch_ret && is_call(b, size) &&
+	    address >= stop_at && address < stop_at + 0x100)
+		watch_ret = address + size;
 	if (is_call(b, size)) {
 		if (nshadow >= MAX_SHADOW)
 			die("call chain too deep", NULL);
@@ -341,6 +366,9 @@ int main(int argc, char **argv)
 		nshadow = 0;
 		stopped = 0;
 		stop_at = find(stops[r]);
+		stop_mode = stop_kind[r];
+		arm = after_ret = popped = 0;
+		watch_ret = 0;
 		check(uc_emu_start(uc, table[0], 0, 0, 5000000), "emulation");
 		if (!stopped)
 			die("the chain did not reach", stops[r]);
