@@ -41,3 +41,10 @@ if(TARGET hvs)
   set_tests_properties(cli_stack PROPERTIES FIXTURES_REQUIRED uwguest
     SKIP_REGULAR_EXPRESSION "skipped: ")
 endif()
+if(TARGET hvs)
+  add_test(NAME cli_stack_winguest
+    COMMAND ${CMAKE_COMMAND} -DHVS=$<TARGET_FILE:hvs> -DDIR=${HVS_WINGUEST_DIR}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_stack_winguest.cmake)
+  set_tests_properties(cli_stack_winguest PROPERTIES FIXTURES_REQUIRED winguest
+    SKIP_REGULAR_EXPRESSION "skipped: ")
+endif()

@@ -136,11 +136,15 @@ typedef struct hvs_unwind_frame {
 /**
  * Symbol callback: the name of the function containing @p va in the
  * module at @p module_base.  Write it to @p name (NUL-terminated) and
- * the function's address to @p sym_va.
+ * the function's address to @p sym_va.  @p module holds the unwinder's
+ * name for the module; the callback may replace it (NUL-terminated,
+ * @p module_size bytes at most), e.g. with "nt" for the kernel, also
+ * when it finds no symbol.
  * @return non-zero when a symbol was found.
  */
 typedef int (*hvs_unwind_sym_fn)(void *ud, uint64_t module_base, uint64_t va,
-				 char *name, size_t size, uint64_t *sym_va);
+				 char *module, size_t module_size, char *name,
+				 size_t size, uint64_t *sym_va);
 
 /** Options (zero-initialise; NULL = defaults). */
 typedef struct hvs_unwind_opts {
@@ -267,12 +271,15 @@ HVS_API hvs_status hvs_unwind_symbols_new(hvs_unwind_symbols **out, hvs_sym *s,
 HVS_API void hvs_unwind_symbols_free(hvs_unwind_symbols *sy);
 
 /**
- * An hvs_unwind_sym_fn: @p ud is an hvs_unwind_symbols.  A module
+ * An hvs_unwind_sym_fn: @p ud is an hvs_unwind_symbols.  The kernel is
+ * renamed "nt" and modules of the kernel's loaded-module list get the
+ * loader's name, as WinDbg shows them.  A module
  * without PDB, or an address past the end of the nearest function with a
  * known length, gives 0 (the frame is then written module+offset).
  */
 HVS_API int hvs_unwind_symbols_lookup(void *ud, uint64_t module_base, uint64_t va,
-				      char *name, size_t size, uint64_t *sym_va);
+				      char *module, size_t module_size, char *name,
+				      size_t size, uint64_t *sym_va);
 
 #ifdef __cplusplus
 }

@@ -32,9 +32,9 @@ typedef struct func {
 
 typedef struct smod {
 	uint64_t base;
+	char name[HVS_UNWIND_NAME_MAX];  /* the provider's name, "" if none */
 	func *f;
 	size_t n, cap;
-	int failed;      /* nothing could be loaded */
 } smod;
 
 struct hvs_unwind_symbols {
@@ -135,7 +135,7 @@ static smod *load(hvs_unwind_symbols *u, uint64_t base)
 
 	for (i = 0; i < u->n; i++)
 		if (u->m[i].base == base)
-			return u->m[i].failed ? NULL : &u->m[i];
+			return &u->m[i];
 	if (u->n >= MAX_MODS ||
 	    hvs__grow(&u->alloc, &p, &u->cap, u->n + 1, sizeof *m) != HVS_OK)
 		return NULL;
@@ -143,16 +143,21 @@ static smod *load(hvs_unwind_symbols *u, uint64_t base)
 	m = &u->m[u->n++];
 	memset(m, 0, sizeof *m);
 	m->base = base;
-	m->failed = 1;
-	if (hvs_sym_load_module(u->sym, NULL, NULL, base, 0, 0) != HVS_OK)
-		return NULL;
+	/* A module without a PDB is still registered (and so named). */
+	(void)hvs_sym_load_module(u->sym, NULL, NULL, base, 0, 0);
 	for (i = 0; i < hvs_sym_module_count(u->sym); i++)
 		if (hvs_sym_module_at(u->sym, i, &sm) == HVS_OK && sm.base == base)
 			break;
-	if (i == hvs_sym_module_count(u->sym) || !sm.pdb_path)
+	if (i == hvs_sym_module_count(u->sym))
 		return NULL;
+	/* The provider's name where it knows better than the image: "nt"
+	 * for the kernel, the loader's name for a listed module. */
+	if (sm.name && (sm.is_kernel || sm.from_list))
+		snprintf(m->name, sizeof m->name, "%s", sm.name);
+	if (!sm.pdb_path)
+		return m;          /* named, but no functions */
 	if (hvs_pdb_open_file(&pdb, sm.pdb_path, NULL) != HVS_OK)
-		return NULL;
+		return m;
 	c.u = u;
 	c.m = m;
 	c.st = HVS_OK;
@@ -162,12 +167,12 @@ static smod *load(hvs_unwind_symbols *u, uint64_t base)
 	hvs_pdb_close(pdb);
 	if (m->n)
 		qsort(m->f, m->n, sizeof *m->f, by_rva);
-	m->failed = 0;
 	return m;
 }
 
 int hvs_unwind_symbols_lookup(void *ud, uint64_t module_base, uint64_t va,
-			      char *name, size_t size, uint64_t *sym_va)
+			      char *module, size_t module_size, char *name,
+			      size_t size, uint64_t *sym_va)
 {
 	hvs_unwind_symbols *u = ud;
 	smod *m;
@@ -178,7 +183,11 @@ int hvs_unwind_symbols_lookup(void *ud, uint64_t module_base, uint64_t va,
 	if (!u || !name || !size || va < module_base)
 		return 0;
 	m = load(u, module_base);
-	if (!m || !m->n)
+	if (!m)
+		return 0;
+	if (module && module_size && m->name[0])
+		snprintf(module, module_size, "%s", m->name);
+	if (!m->n)
 		return 0;
 	rva = va - module_base;
 	/* The last function starting at or below rva. */

@@ -933,8 +933,8 @@ static void locate(hvs_unwind *u, hvs_unwind_frame *f, unsigned idx)
 	if (u->sym) {
 		uint64_t sva = 0;
 
-		if (u->sym(u->sym_ud, m->base, va, f->symbol, sizeof f->symbol, &sva) &&
-		    sva <= f->rip)
+		if (u->sym(u->sym_ud, m->base, va, f->module, sizeof f->module, f->symbol,
+			   sizeof f->symbol, &sva) && sva <= f->rip)
 			f->sym_offset = f->rip - sva;
 		else
 			f->symbol[0] = 0;
