@@ -71,7 +71,7 @@ struct hvs_unwind {
 	module *mods;
 	size_t nmods, cap;
 	uint64_t neg[NEG_CACHE];  /* pages whose image search failed */
-	unsigned nneg;
+	unsigned nneg, negpos;
 	hvs_unwind_sym_fn sym;
 	void *sym_ud;
 	int stack_fail;  /* the last failed read was of the stack, not of unwind data */
@@ -350,9 +350,11 @@ static module *search_image(hvs_unwind *u, uint64_t va)
 			break;
 		page -= 0x1000;
 	}
-	u->neg[u->nneg++ % NEG_CACHE] = va & ~0xFFFull;
-	if (u->nneg > NEG_CACHE)
-		u->nneg = NEG_CACHE;
+	/* Remember the miss (a ring of the last NEG_CACHE pages). */
+	u->neg[u->negpos] = va & ~0xFFFull;
+	u->negpos = (u->negpos + 1) % NEG_CACHE;
+	if (u->nneg < NEG_CACHE)
+		u->nneg++;
 	return NULL;
 }
 
