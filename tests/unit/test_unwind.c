@@ -245,6 +245,16 @@ static void test_unwind_machframe(void)
 	CHECK_EQ(f[1].regs.xmm[6].hi, 0x5678);
 	CHECK_EQ(f[1].xmm_restored, 1u << 6);
 	CHECK_EQ(end, HVS_UNWIND_END_BOTTOM);
+	/* A machine frame may switch to a lower stack (an interrupt taken on
+	 * its own stack, a user/kernel transition): allowed, the walk goes on. */
+	st64(0x70, S + 0x10);
+	st64(0x10, 0);
+	c.gpr[HVS_UNWIND_RSP] = S + 0x80;        /* SET_FPREG ignores it */
+	CHECK_EQ(walk_msg(&c, f, 8, &end, 1), 2);
+	CHECK_EQ(f[1].rsp, S + 0x10);
+	CHECK(f[1].rsp < f[0].rsp);
+	CHECK_EQ(end, HVS_UNWIND_END_BOTTOM);
+	c.gpr[HVS_UNWIND_RSP] = S;
 	/* A machine frame that points at itself is a loop. */
 	st64(0x58, B + 0x1104);
 	st64(0x70, S);
