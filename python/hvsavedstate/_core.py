@@ -2,6 +2,7 @@
 """Pythonic wrappers over the libhvsavedstate C API (see __init__.py)."""
 from __future__ import annotations
 
+import builtins
 import ctypes
 import json
 import os
@@ -985,7 +986,7 @@ def _jnum(v: Any) -> Optional[int]:
 def apply_regs_json(image: Image, path: PathLike) -> None:
     """Apply a QEMU-style registers.json (the ../shared/guests layout) to the
     VPs of ``image``, as the CLI's --regs-json does."""
-    with open(path, encoding="utf-8") as f:
+    with builtins.open(path, encoding="utf-8") as f:
         doc = json.load(f)
     arch_s = doc.get("arch")
     arch = "arm64" if arch_s == "aarch64" else "x86" if arch_s == "i386" else "x64"
