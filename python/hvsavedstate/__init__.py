@@ -20,6 +20,8 @@ from ._core import (ARCHES, FORMATS, PAGING_MODES, Fault, FpControl, HvsError, I
 from ._lib import (HVS_E_BUFSIZE, HVS_E_CORRUPT, HVS_E_INVALID, HVS_E_IO, HVS_E_NODATA,
                    HVS_E_NOMEM, HVS_E_NOTFOUND, HVS_E_NOTPRESENT, HVS_E_UNSUPPORTED,
                    HVS_OK)
+from .windows import (Field, Global, Module, PeImage, Symbols, WindowsVersion, format_guid,
+                      scan_images)
 from .writer import VmrsWriter, image_to_vmrs
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "Translation", "VP", "XmmControl", "all_registers", "apply_regs_json", "decode_regval",
     "encode_regval", "flag_names", "open", "parse_layout", "reg_kind", "reg_lookup",
     "reg_name", "strerror", "version", "VmrsWriter", "image_to_vmrs",
+    "Field", "Global", "Module", "PeImage", "Symbols", "WindowsVersion", "format_guid",
+    "scan_images",
     "HVS_OK", "HVS_E_INVALID", "HVS_E_NOMEM", "HVS_E_IO", "HVS_E_CORRUPT",
     "HVS_E_UNSUPPORTED", "HVS_E_NOTPRESENT", "HVS_E_NODATA", "HVS_E_NOTFOUND",
     "HVS_E_BUFSIZE",

@@ -677,6 +677,12 @@ class VP:
         self.read_into(gva, b)
         return bytes(b)
 
+    def scan_images(self, hi: int = 0xFFFFFFFFFFFFFFFF, lo: int = 0,
+                    at: Sequence[int] = (), stats: Optional[dict] = None) -> List[Any]:
+        """PE images in this VP's address space (see windows.scan_images)."""
+        from .windows import scan_images
+        return scan_images(self, hi, lo, at, stats)
+
     def regions(self, first: int = 0, last: int = 0xFFFFFFFFFFFFFFFF, *,
                 merge: bool = False, strict: bool = False) -> List[Region]:
         """Mapped regions whose start lies in [first, last] (hvs_vp_map_walk)."""

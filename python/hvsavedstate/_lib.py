@@ -380,3 +380,117 @@ _fn("hvs_vmrs_writer_add_range", c_int, _w, c_uint64, c_uint64)
 _fn("hvs_vmrs_writer_write_memory", c_int, _w, c_void_p, c_size_t)
 _fn("hvs_vmrs_writer_finish", c_int, _w)
 _fn("hvs_vmrs_writer_close", None, _w)
+
+# ------------------------------------------------------------ PE scan, symbols
+
+
+class hvs_pe_found(Structure):
+    _fields_ = [
+        ("base", c_uint64),
+        ("size", c_uint32),
+        ("timestamp", c_uint32),
+        ("machine", c_uint16),
+        ("standalone", c_int),
+        ("name", c_char_p),
+        ("has_codeview", c_int),
+        ("pdb_name", c_char_p),
+        ("guid", c_uint8 * 16),
+        ("age", c_uint32),
+    ]
+
+
+class hvs_pe_scan_stats(Structure):
+    _fields_ = [("mapped_bytes", c_uint64), ("pages_read", c_uint64),
+                ("pages_missing", c_uint64), ("candidates", c_uint64),
+                ("images", c_uint64), ("table_gaps", c_uint64)]
+
+
+PE_FOUND_FN = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(hvs_pe_found))
+SYM_MSG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_char_p)
+
+
+class hvs_sym_opts(Structure):
+    _fields_ = [
+        ("alloc", POINTER(hvs_allocator)),
+        ("symbol_path", c_char_p),
+        ("default_store", c_char_p),
+        ("vp", c_uint32),
+        ("flags", c_uint32),
+        ("msg", SYM_MSG_FN),
+        ("msg_ud", c_void_p),
+        ("errbuf", POINTER(c_char)),
+        ("errbuf_size", c_size_t),
+    ]
+
+
+class hvs_sym_module(Structure):
+    _fields_ = [
+        ("name", c_char_p),
+        ("image_name", c_char_p),
+        ("pdb_name", c_char_p),
+        ("pdb_path", c_char_p),
+        ("base", c_uint64),
+        ("size", c_uint32),
+        ("timestamp", c_uint32),
+        ("guid", c_uint8 * 16),
+        ("age", c_uint32),
+        ("has_cv", c_int),
+        ("loaded", c_int),
+        ("is_kernel", c_int),
+        ("from_list", c_int),
+    ]
+
+
+class hvs_sym_global(Structure):
+    _fields_ = [("va", c_uint64), ("size", c_uint64), ("module", c_char_p),
+                ("type_name", c_char_p)]
+
+
+class hvs_sym_field(Structure):
+    _fields_ = [("name", c_char_p), ("offset", c_uint64), ("size", c_uint64),
+                ("type_name", c_char_p), ("bit_pos", c_uint32), ("bit_len", c_uint32)]
+
+
+class hvs_sym_winver(Structure):
+    _fields_ = [("major", c_uint32), ("minor", c_uint32), ("build", c_uint32),
+                ("build_raw", c_uint32), ("source", c_char_p)]
+
+
+SYM_FIELD_FN = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(hvs_sym_field))
+
+STRUCTS.update({
+    "hvs_pe_found": hvs_pe_found,
+    "hvs_pe_scan_stats": hvs_pe_scan_stats,
+    "hvs_sym_opts": hvs_sym_opts,
+    "hvs_sym_module": hvs_sym_module,
+    "hvs_sym_global": hvs_sym_global,
+    "hvs_sym_field": hvs_sym_field,
+    "hvs_sym_winver": hvs_sym_winver,
+})
+
+HVS_SYM_VP_AUTO = 0xFFFFFFFF
+HVS_SYM_NO_ENV = 0x1
+HVS_SYM_NO_DOWNLOAD = 0x2
+
+_fn("hvs_pe_scan_vp", c_int, _img, c_uint32, c_uint64, c_uint64, P(c_uint64), c_size_t,
+    PE_FOUND_FN, c_void_p, P(hvs_pe_scan_stats))
+_fn("hvs_pe_format_guid", c_int, P(c_uint8), c_uint32, c_int, c_char_p, c_size_t)
+_sym = c_void_p
+_fn("hvs_sym_has_download", c_int)
+_fn("hvs_sym_open", c_int, P(c_void_p), _img, P(hvs_sym_opts))
+_fn("hvs_sym_close", None, _sym)
+_fn("hvs_sym_errmsg", c_char_p, _sym)
+_fn("hvs_sym_load_kernel", c_int, _sym)
+_fn("hvs_sym_kernel", c_int, _sym, P(c_uint64), P(c_uint32))
+_fn("hvs_sym_load_module", c_int, _sym, c_char_p, c_char_p, c_uint64, c_uint32, c_uint32)
+_fn("hvs_sym_load_module_list", c_int, _sym)
+_fn("hvs_sym_module_count", c_size_t, _sym)
+_fn("hvs_sym_module_at", c_int, _sym, c_size_t, P(hvs_sym_module))
+_fn("hvs_sym_find_module", c_int, _sym, c_char_p, P(c_size_t))
+_fn("hvs_sym_module_load", c_int, _sym, c_size_t)
+_fn("hvs_sym_resolve", c_int, _sym, c_char_p, P(hvs_sym_global))
+_fn("hvs_sym_read", c_int, _sym, c_uint32, c_char_p, c_void_p, c_size_t, P(c_size_t))
+_fn("hvs_sym_type_size", c_int, _sym, c_char_p, P(c_uint64))
+_fn("hvs_sym_find_field", c_int, _sym, c_char_p, c_char_p, P(hvs_sym_field))
+_fn("hvs_sym_fields", c_int, _sym, c_char_p, P(c_uint64), SYM_FIELD_FN, c_void_p)
+_fn("hvs_sym_windows_version", c_int, _sym, P(hvs_sym_winver))

@@ -93,6 +93,28 @@ int main(void)
 	F(hvs_vmrs_writer_opts, errbuf_size); F(hvs_vmrs_writer_opts, arch);
 	F(hvs_vmrs_writer_opts, vendor); F(hvs_vmrs_writer_opts, vm_version);
 	F(hvs_vmrs_writer_opts, encoding); F(hvs_vmrs_writer_opts, savedstate_type); end();
+	S(hvs_pe_found); F(hvs_pe_found, base); F(hvs_pe_found, size); F(hvs_pe_found, timestamp);
+	F(hvs_pe_found, machine); F(hvs_pe_found, standalone); F(hvs_pe_found, name);
+	F(hvs_pe_found, has_codeview); F(hvs_pe_found, pdb_name); F(hvs_pe_found, guid);
+	F(hvs_pe_found, age); end();
+	S(hvs_pe_scan_stats); F(hvs_pe_scan_stats, mapped_bytes); F(hvs_pe_scan_stats, pages_read);
+	F(hvs_pe_scan_stats, pages_missing); F(hvs_pe_scan_stats, candidates);
+	F(hvs_pe_scan_stats, images); F(hvs_pe_scan_stats, table_gaps); end();
+	S(hvs_sym_opts); F(hvs_sym_opts, alloc); F(hvs_sym_opts, symbol_path);
+	F(hvs_sym_opts, default_store); F(hvs_sym_opts, vp); F(hvs_sym_opts, flags);
+	F(hvs_sym_opts, msg); F(hvs_sym_opts, msg_ud); F(hvs_sym_opts, errbuf);
+	F(hvs_sym_opts, errbuf_size); end();
+	S(hvs_sym_module); F(hvs_sym_module, name); F(hvs_sym_module, image_name);
+	F(hvs_sym_module, pdb_name); F(hvs_sym_module, pdb_path); F(hvs_sym_module, base);
+	F(hvs_sym_module, size); F(hvs_sym_module, timestamp); F(hvs_sym_module, guid);
+	F(hvs_sym_module, age); F(hvs_sym_module, has_cv); F(hvs_sym_module, loaded);
+	F(hvs_sym_module, is_kernel); F(hvs_sym_module, from_list); end();
+	S(hvs_sym_global); F(hvs_sym_global, va); F(hvs_sym_global, size);
+	F(hvs_sym_global, module); F(hvs_sym_global, type_name); end();
+	S(hvs_sym_field); F(hvs_sym_field, name); F(hvs_sym_field, offset); F(hvs_sym_field, size);
+	F(hvs_sym_field, type_name); F(hvs_sym_field, bit_pos); F(hvs_sym_field, bit_len); end();
+	S(hvs_sym_winver); F(hvs_sym_winver, major); F(hvs_sym_winver, minor);
+	F(hvs_sym_winver, build); F(hvs_sym_winver, build_raw); F(hvs_sym_winver, source); end();
 	printf("\n}\n");
 	return 0;
 }
