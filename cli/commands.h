@@ -15,4 +15,5 @@ int cmd_dump(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_modules(int argc, char **argv);
 int cmd_sym(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 #endif

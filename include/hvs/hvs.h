@@ -18,5 +18,6 @@
 #include "vmrs_writer.h"
 #include "pdb.h"
 #include "sym.h"
+#include "convert.h"
 
 #endif

@@ -144,8 +144,10 @@ HVS_API void hvs_sym_set_msg(hvs_sym *s, hvs_sym_msg_fn fn, void *ud);
  * CodeView PDB name is a kernel's (ntkrnlmp.pdb, ntoskrnl.pdb,
  * ntkrnlpa.pdb, ntkrpamp.pdb) and that contains the start address
  * (docs/symbols.md).  Calling it again after success does nothing.
+ * (Without a kernel-mode VP, LSTAR and the IDT of the first x64 VP, or
+ * of the VP asked for, are used.)
  * @return HVS_OK; HVS_E_NOTFOUND (no kernel image: not a Windows guest,
- *         not x64, no kernel-mode VP; or no matching PDB along the symbol
+ *         no x64 VP; or no matching PDB along the symbol
  *         path: hvs_sym_kernel() tells the two apart, the message says
  *         which, the messages where it looked); HVS_E_CORRUPT (the only
  *         matching PDB found is damaged); HVS_E_NOMEM; HVS_E_IO.

@@ -168,10 +168,22 @@ static hvs_status name_c(sbuf *b, uint32_t ti, unsigned depth)
 	case HVS_PDB_TYPE_BITFIELD:
 		return name_c(b, t.element, depth + 1);
 	case HVS_PDB_TYPE_PROCEDURE:
-	case HVS_PDB_TYPE_MFUNCTION:
 		HVS_TRY(name_c(b, t.element, depth + 1));
 		put(b, " ");
 		return name_args(b, t.index, depth);
+	case HVS_PDB_TYPE_MFUNCTION: {
+		/* "int nt::Base::(int)": the class (u32 after the return type
+		 * in the record) before the argument list, as LLVM names it. */
+		uint16_t leaf;
+		const uint8_t *p;
+		uint32_t n;
+		HVS_TRY(name_c(b, t.element, depth + 1));
+		put(b, " ");
+		HVS_TRY(hvs__pdb_tpi_record(pdb, &pdb->tpi, ti, &leaf, &p, &n));
+		HVS_TRY(name_c(b, hvs__le32(p + 4), depth + 1));
+		put(b, "::");
+		return name_args(b, t.index, depth);
+	}
 	case HVS_PDB_TYPE_ARGLIST:
 		return name_args(b, ti, depth);
 	default:

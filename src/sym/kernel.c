@@ -201,7 +201,7 @@ hvs_status hvs__sym_find_kernel(hvs_sym *s, hvs_pe_found *out, char *pdb_name,
 	kstart starts[KSCAN_MAX_STARTS];
 	uint64_t scanned_lo[KSCAN_MAX_STARTS], scanned_hi[KSCAN_MAX_STARTS];
 	size_t nstarts = 0, nscanned = 0, i, j;
-	uint32_t nvp = hvs_image_vp_count(s->img), vp, first = UINT32_MAX;
+	uint32_t nvp = hvs_image_vp_count(s->img), vp, first = UINT32_MAX, x64 = UINT32_MAX;
 	hvs_status st;
 	if (nvp == 0)
 		return hvs__err_set(&s->err, HVS_E_NOTFOUND,
@@ -213,10 +213,12 @@ hvs_status hvs__sym_find_kernel(hvs_sym *s, hvs_pe_found *out, char *pdb_name,
 		hvs_regval r;
 		int k = 0;
 		hvs_image_vp_info(s->img, vp, &vi);
+		if (vi.arch == HVS_ARCH_X64 && x64 == UINT32_MAX)
+			x64 = vp;
 		if (vi.arch != HVS_ARCH_X64) {
 			hvs__sym_say(s, "VP %u: not in x64 long mode; skipped", vp);
 		} else if (hvs_image_in_kernel(s->img, vp, &k) != HVS_OK || !k) {
-			hvs__sym_say(s, "VP %u: not in kernel mode; skipped", vp);
+			hvs__sym_say(s, "VP %u: not in kernel mode; its RIP is not used", vp);
 		} else if (hvs_image_get_reg(s->img, vp, HVS_VTL_ACTIVE, HVS_REG_X64_RIP, &r) ==
 			   HVS_OK) {
 			char what[32];
@@ -228,10 +230,17 @@ hvs_status hvs__sym_find_kernel(hvs_sym *s, hvs_pe_found *out, char *pdb_name,
 		if (!s->vp_auto)
 			break;
 	}
-	if (first == UINT32_MAX)
-		return hvs__err_set(&s->err, HVS_E_NOTFOUND,
-				    "Windows kernel not found: no x64 VP in kernel mode%s",
-				    s->vp_auto ? "" : " (the VP asked for is not)");
+	if (first == UINT32_MAX) {
+		/* No kernel-mode VP (or the one asked for is in user mode): the
+		 * syscall MSR and the IDT still point into the kernel, and a
+		 * user address space maps the kernel half unless KVA shadowing
+		 * hides it, which the scan then reports. */
+		if (x64 == UINT32_MAX)
+			return hvs__err_set(&s->err, HVS_E_NOTFOUND,
+					    "Windows kernel not found: no x64 VP");
+		first = x64;
+		hvs__sym_say(s, "no VP in kernel mode: trying LSTAR and the IDT of VP %u", first);
+	}
 	s->vp = first;
 	{
 		hvs_regval r;

@@ -138,7 +138,9 @@ def parse_ours(text):
         kv = {}
         head = []
         for tok in rest.split(" "):
-            if "=" in tok:
+            if tok in ("static", "base") and kv:
+                kv[tok] = True
+            elif "=" in tok:
                 k, _, v = tok.partition("=")
                 kv[k] = v
             elif kv:  # a value with spaces (names do not have them here)
@@ -385,10 +387,18 @@ def check_pdb(pdbdump, pdb):
                         fail(pdb, f"type 0x{ti:x} ({name}): members {got_m[:4]}... llvm {want_m[:4]}...")
                     checks["members"] += len(want_m)
         elif leaf == "LF_POINTER":
-            mm = re.search(r"referent = (0x[0-9A-F]+).*mode = (\w+), opts = ([\w |]+), kind = ptr(\d+)", text)
+            mm = re.search(r"referent = (0x[0-9A-F]+).*mode = ([\w ]+), opts = ([\w |]+), kind = ptr(\d+)", text)
+            # A pointer to member has its own size (the record's size
+            # bits: 4 for a data member offset, 8 or 16 for a method),
+            # whatever the pointer kind says.
+            member = "member" in mm.group(2)
             if (int(mm.group(1), 16) != int(o["element"], 16) or
-                    int(mm.group(4)) // 8 != int(o["size"])):
+                    (not member and int(mm.group(4)) // 8 != int(o["size"]))):
                 fail(pdb, f"pointer 0x{ti:x}: {o} llvm {mm.groups()}")
+            mode = {"pointer": 0, "ref": 1, "data member pointer": 2,
+                    "member fn pointer": 3, "rvalue ref": 4}.get(mm.group(2))
+            if mode is not None and mode != int(o["mode"]):
+                fail(pdb, f"pointer 0x{ti:x}: mode {o['mode']} llvm {mm.group(2)}")
             mods = (1 if "const" in mm.group(3) else 0) | (2 if "volatile" in mm.group(3) else 0) \
                 | (4 if "unaligned" in mm.group(3) else 0)
             if mods != int(o["mods"]):
@@ -415,7 +425,8 @@ def check_pdb(pdbdump, pdb):
                     (int(o["element"], 16), int(o["count"]), int(o["index"], 16)):
                 fail(pdb, f"procedure 0x{ti:x}: {o} llvm {mm.groups()}")
         elif leaf == "LF_ARGLIST":
-            args = [int(x.split()[0], 16) for x in det if re.match(r"0x[0-9A-F]+ ", x)]
+            args = [int(re.match(r"(0x[0-9A-F]+)", x).group(1), 16)
+                    for x in det if re.match(r"0x[0-9A-F]+[ :]", x)]
             if args != ours["arg"].get(ti, []):
                 fail(pdb, f"arglist 0x{ti:x}: {ours['arg'].get(ti)} llvm {args}")
 

@@ -3,7 +3,7 @@
 # Build the PDB fixtures of the PDB reader tests from tests/data/pdb/*.c with
 # Debian's clang (CodeView debug info for the MSVC targets) and lld-link.
 #   mkpdb.sh SRCDIR OUTDIR
-# Writes OUTDIR/{types-x64,types-x86,flat-x64}.pdb (and their DLLs).  Exits
+# Writes OUTDIR/{types-x64,types-x86,flat-x64,cxx-x64}.pdb (and their DLLs).  Exits
 # 77 (ctest SKIP) with a message when clang or lld-link is missing.
 set -eu
 src=$1
@@ -24,9 +24,14 @@ build() {
 	target=$1; name=$2; shift 2
 	objs=""
 	for c in "$@"; do
-		o="$tmp/$name-$(basename "$c" .c).obj"
-		"$CLANG" --target="$target" -gcodeview -g -O0 -fno-stack-protector \
-			-ffreestanding -c "$src/$c" -o "$o"
+		o="$tmp/$name-$(basename "$c" | sed 's/\.[a-z]*$//').obj"
+		case $c in
+		*.cpp) lang="-x c++ -std=c++17 -fno-rtti -fno-exceptions" ;;
+		*) lang="" ;;
+		esac
+		# shellcheck disable=SC2086
+		"$CLANG" --target="$target" $lang -gcodeview -g -O0 \
+			-fno-stack-protector -ffreestanding -c "$src/$c" -o "$o"
 		objs="$objs $o"
 	done
 	# /NOENTRY: nothing runs; /NODEFAULTLIB: no CRT on this machine.
@@ -40,6 +45,7 @@ build() {
 build x86_64-pc-windows-msvc types-x64 types.c module2.c
 build i686-pc-windows-msvc types-x86 types.c module2.c
 build x86_64-pc-windows-msvc flat-x64 flat.c
+build x86_64-pc-windows-msvc cxx-x64 cxx.cpp
 # The same PDB with 512-byte blocks (llvm-pdbutil reads it too), and as a
 # "big MSF" whose directory needs several block-map blocks (40000 extra
 # empty streams; llvm-pdbutil reads only one block-map block, so

@@ -449,6 +449,83 @@ static hvs_status open_mem(const uint8_t *buf, size_t len, hvs_pdb **out, char *
 		SKIP("fixture directory spans several blocks");                \
 	}
 
+/* Count members and bases, for the C++ fixture. */
+typedef struct cxx_count {
+	int bases, base_a_depth, members;
+} cxx_count;
+
+static int cxx_cb(void *ud, const hvs_pdb_field *f)
+{
+	cxx_count *c = ud;
+	if (f->is_base)
+		c->bases++;
+	else
+		c->members++;
+	if (strcmp(f->name, "base_a") == 0)
+		c->base_a_depth = (int)f->depth;
+	return 0;
+}
+
+static int mode_cb(void *ud, const hvs_pdb_enumerator *e)
+{
+	if (strcmp(e->name, "Auto") == 0 && e->value == 0xff)
+		*(int *)ud = 1;
+	return 0;
+}
+
+/* C++ (tests/data/pdb/cxx.cpp): base classes, unique names, S_CONSTANT,
+ * enum class, member functions; offsets as llvm-pdbutil lists them. */
+static void test_pdb__cxx(void)
+{
+	hvs_pdb_type t, u;
+	hvs_pdb_field f;
+	hvs_pdb_symbol s;
+	cxx_count c;
+	int saw_auto = 0;
+	char name[128];
+	OPEN_OR_SKIP(pdb, "cxx-x64.pdb");
+
+	CHECK_OK(hvs_pdb_find_type(pdb, "nt::Derived", &t));
+	CHECK_EQ(t.kind, HVS_PDB_TYPE_CLASS);
+	CHECK_EQ(t.size, 72);
+	CHECK_STR(t.unique_name, ".?AVDerived@nt@@");
+	/* By unique (decorated) name too. */
+	CHECK_OK(hvs_pdb_find_type(pdb, ".?AVDerived@nt@@", &u));
+	CHECK_EQ(u.ti, t.ti);
+	/* Members of the base classes: Base at 0 (vfptr, base_a, base_b),
+	 * Second at 16. */
+	CHECK_OK(hvs_pdb_find_field(pdb, "nt::Derived", "base_b", &f));
+	CHECK_EQ(f.offset, 12);
+	CHECK_EQ(f.depth, 1);
+	CHECK_OK(hvs_pdb_find_field(pdb, "nt::Derived", "second", &f));
+	CHECK_EQ(f.offset, 16);
+	CHECK_OK(hvs_pdb_find_field(pdb, "nt::Later", "objects", &f));
+	CHECK_EQ(f.offset, 16);
+	CHECK_EQ(f.size, 32);
+	CHECK_OK(hvs_pdb_type_name(pdb, f.type_index, HVS_PDB_NAME_C, name, sizeof name, NULL));
+	CHECK_STR(name, "nt::Array<nt::Derived *,3>");
+	memset(&c, 0, sizeof c);
+	CHECK_OK(hvs_pdb_foreach_field(pdb, t.ti, 0, cxx_cb, &c));
+	CHECK_EQ(c.bases, 2);
+	CHECK_EQ(c.members, 6); /* inner mode later ref member_ptr method_ptr; kConstant is static */
+	memset(&c, 0, sizeof c);
+	CHECK_OK(hvs_pdb_foreach_field(pdb, t.ti, HVS_PDB_FIELDS_BASES | HVS_PDB_FIELDS_STATIC,
+				       cxx_cb, &c));
+	CHECK_EQ(c.bases, 0);
+	CHECK_EQ(c.base_a_depth, 1);
+	CHECK_OK(hvs_pdb_find_symbol(pdb, "nt::Derived::kConstant", HVS_PDB_SYMS_ALL, &s));
+	CHECK_EQ(s.kind, HVS_PDB_SYM_CONSTANT);
+	CHECK_EQ(s.value, 42);
+	CHECK_OK(hvs_pdb_find_type(pdb, "nt::Derived::Mode", &u));
+	CHECK_EQ(u.size, 1);
+	CHECK_OK(hvs_pdb_foreach_enumerator(pdb, u.ti, mode_cb, &saw_auto));
+	CHECK(saw_auto);
+	CHECK_OK(hvs_pdb_find_symbol(pdb, "nt::Base::Get", HVS_PDB_SYMS_PROC, &s));
+	CHECK_OK(hvs_pdb_type_name(pdb, s.type_index, HVS_PDB_NAME_C, name, sizeof name, NULL));
+	CHECK(strncmp(name, "int nt::Base::(", 15) == 0);
+	hvs_pdb_close(pdb);
+}
+
 /* The "big MSF" layout: a directory whose block list spans three blocks,
  * listed from superblock offset 52 (tests/pdb/repack.py, 512-byte blocks
  * and 40000 extra empty streams). */
@@ -923,7 +1000,7 @@ static void test_pdb__oom(void)
 }
 
 TEST_MAIN(TEST(test_pdb__info), TEST(test_pdb__symbols), TEST(test_pdb__types),
-	  TEST(test_pdb__fields), TEST(test_pdb__iterate), TEST(test_pdb__x86), TEST(test_pdb__big_directory),
+	  TEST(test_pdb__fields), TEST(test_pdb__iterate), TEST(test_pdb__x86), TEST(test_pdb__cxx), TEST(test_pdb__big_directory),
 	  TEST(test_pdb__bad_superblock), TEST(test_pdb__truncated),
 	  TEST(test_pdb__directory_past_eof), TEST(test_pdb__stream_sizes),
 	  TEST(test_pdb__record_past_end), TEST(test_pdb__type_index_out_of_range),
