@@ -19,7 +19,8 @@ from ._core import (ARCHES, FORMATS, PAGING_MODES, Fault, FpControl, HvsError, I
                     reg_kind, reg_lookup, reg_name, strerror, version)
 from ._lib import (HVS_E_BUFSIZE, HVS_E_CORRUPT, HVS_E_INVALID, HVS_E_IO, HVS_E_NODATA,
                    HVS_E_NOMEM, HVS_E_NOTFOUND, HVS_E_NOTPRESENT, HVS_E_UNSUPPORTED,
-                   HVS_OK)
+                   HVS_OK, HVS_E_CANCELED)
+from .convert import ConvertResult, convert
 from .windows import (Field, Global, Module, PeImage, Symbols, WindowsVersion, format_guid,
                       scan_images)
 from .writer import VmrsWriter, image_to_vmrs
@@ -31,7 +32,7 @@ __all__ = [
     "encode_regval", "flag_names", "open", "parse_layout", "reg_kind", "reg_lookup",
     "reg_name", "strerror", "version", "VmrsWriter", "image_to_vmrs",
     "Field", "Global", "Module", "PeImage", "Symbols", "WindowsVersion", "format_guid",
-    "scan_images",
+    "scan_images", "ConvertResult", "convert", "HVS_E_CANCELED",
     "HVS_OK", "HVS_E_INVALID", "HVS_E_NOMEM", "HVS_E_IO", "HVS_E_CORRUPT",
     "HVS_E_UNSUPPORTED", "HVS_E_NOTPRESENT", "HVS_E_NODATA", "HVS_E_NOTFOUND",
     "HVS_E_BUFSIZE",

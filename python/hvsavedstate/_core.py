@@ -55,7 +55,7 @@ class HvsError(Exception):
         L.HVS_E_IO: "HVS_E_IO", L.HVS_E_CORRUPT: "HVS_E_CORRUPT",
         L.HVS_E_UNSUPPORTED: "HVS_E_UNSUPPORTED", L.HVS_E_NOTPRESENT: "HVS_E_NOTPRESENT",
         L.HVS_E_NODATA: "HVS_E_NODATA", L.HVS_E_NOTFOUND: "HVS_E_NOTFOUND",
-        L.HVS_E_BUFSIZE: "HVS_E_BUFSIZE",
+        L.HVS_E_BUFSIZE: "HVS_E_BUFSIZE", -100: "HVS_E_CANCELED",
     }
 
     def __init__(self, status: int, message: str = "", done: int = 0) -> None:
@@ -474,6 +474,11 @@ class Image:
 
     def flush(self) -> None:
         L.lib.hvs_vp_flush(self.handle)
+
+    def convert(self, out_path: PathLike, to: str, **kwargs: Any) -> Any:
+        """Write this image as raw/elf/dmp/vmrs (see convert.convert)."""
+        from .convert import convert
+        return convert(self, out_path, to, **kwargs)
 
     # ---------------------------------------------------------- store
     def store(self) -> Optional["Store"]:

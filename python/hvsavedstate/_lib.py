@@ -494,3 +494,61 @@ _fn("hvs_sym_type_size", c_int, _sym, c_char_p, P(c_uint64))
 _fn("hvs_sym_find_field", c_int, _sym, c_char_p, c_char_p, P(hvs_sym_field))
 _fn("hvs_sym_fields", c_int, _sym, c_char_p, P(c_uint64), SYM_FIELD_FN, c_void_p)
 _fn("hvs_sym_windows_version", c_int, _sym, P(hvs_sym_winver))
+
+# ------------------------------------------------------------ conversion
+HVS_E_CANCELED = -100
+HVS_CONVERT_FORCE = 0x1
+CONVERT_PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+
+
+class hvs_convert_opts(Structure):
+    _fields_ = [
+        ("flags", c_uint32),
+        ("dmp_type", c_int),
+        ("progress", CONVERT_PROGRESS_FN),
+        ("progress_ud", c_void_p),
+        ("workers", c_uint),
+        ("alloc", POINTER(hvs_allocator)),
+    ]
+
+
+class hvs_convert_underived(Structure):
+    _fields_ = [("field", c_char_p), ("why", c_char_p)]
+
+
+class hvs_convert_note(Structure):
+    _fields_ = [("name", c_char_p), ("value", c_uint64)]
+
+
+class hvs_convert_result(Structure):
+    _fields_ = [
+        ("format", c_enum),
+        ("ranges", c_uint64),
+        ("pages", c_uint64),
+        ("memory_bytes", c_uint64),
+        ("bytes_written", c_uint64),
+        ("file_size", c_uint64),
+        ("seconds", c_double),
+        ("workers", c_uint),
+        ("underived_count", c_size_t),
+        ("underived", POINTER(hvs_convert_underived)),
+        ("note_count", c_size_t),
+        ("notes", POINTER(hvs_convert_note)),
+        ("sidecar_path", c_char_p),
+        ("errmsg", c_char * HVS_ERRMSG_MAX),
+    ]
+
+
+STRUCTS.update({
+    "hvs_convert_opts": hvs_convert_opts,
+    "hvs_convert_underived": hvs_convert_underived,
+    "hvs_convert_note": hvs_convert_note,
+    "hvs_convert_result": hvs_convert_result,
+})
+
+_fn("hvs_convert_format_name", c_char_p, c_enum)
+_fn("hvs_convert_format_lookup", c_int, c_char_p, P(c_enum))
+_fn("hvs_convert", c_int, _img, c_char_p, c_enum, P(hvs_convert_opts),
+    P(P(hvs_convert_result)))
+_fn("hvs_convert_result_free", None, P(hvs_convert_result))
+_fn("hvs_convert_strerror", c_char_p, c_int)

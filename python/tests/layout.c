@@ -115,6 +115,19 @@ int main(void)
 	F(hvs_sym_field, type_name); F(hvs_sym_field, bit_pos); F(hvs_sym_field, bit_len); end();
 	S(hvs_sym_winver); F(hvs_sym_winver, major); F(hvs_sym_winver, minor);
 	F(hvs_sym_winver, build); F(hvs_sym_winver, build_raw); F(hvs_sym_winver, source); end();
+	S(hvs_convert_opts); F(hvs_convert_opts, flags); F(hvs_convert_opts, dmp_type);
+	F(hvs_convert_opts, progress); F(hvs_convert_opts, progress_ud);
+	F(hvs_convert_opts, workers); F(hvs_convert_opts, alloc); end();
+	S(hvs_convert_underived); F(hvs_convert_underived, field); F(hvs_convert_underived, why);
+	end();
+	S(hvs_convert_note); F(hvs_convert_note, name); F(hvs_convert_note, value); end();
+	S(hvs_convert_result); F(hvs_convert_result, format); F(hvs_convert_result, ranges);
+	F(hvs_convert_result, pages); F(hvs_convert_result, memory_bytes);
+	F(hvs_convert_result, bytes_written); F(hvs_convert_result, file_size);
+	F(hvs_convert_result, seconds); F(hvs_convert_result, workers);
+	F(hvs_convert_result, underived_count); F(hvs_convert_result, underived);
+	F(hvs_convert_result, note_count); F(hvs_convert_result, notes);
+	F(hvs_convert_result, sidecar_path); F(hvs_convert_result, errmsg); end();
 	printf("\n}\n");
 	return 0;
 }
