@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional
@@ -63,6 +64,7 @@ class HvsRawLayer(interfaces.layers.DataLayerInterface):
         except hvs.HvsError as e:
             raise exceptions.LayerException(name, f"{path}: {e.message}") from e
         self._size = self._image.raw_size
+        self.lock = threading.Lock()
 
     @property
     def image(self) -> hvs.Image:
@@ -83,7 +85,8 @@ class HvsRawLayer(interfaces.layers.DataLayerInterface):
     def read(self, offset: int, length: int, pad: bool = False) -> bytes:
         buf = bytearray(length)
         try:
-            self._image.read_into(offset, buf, raw=True)
+            with self.lock:
+                self._image.read_into(offset, buf, raw=True)
         except hvs.HvsError as e:
             if not pad:
                 raise exceptions.InvalidAddressException(
@@ -130,10 +133,34 @@ class HvsPhysicalLayer(segmented.SegmentedLayer):
     def image(self) -> hvs.Image:
         return self.context.layers[self._base_layer].image
 
+    def read(self, offset: int, length: int, pad: bool = False) -> bytes:
+        # Fast path: one guest-physical read in the library, instead of a
+        # mapping walk and a read per segment through HvsRawLayer.  Reads
+        # that reach unsaved memory take volatility3's path, which pads
+        # or raises InvalidAddressException at the right address.
+        if length > 0 and offset >= 0:
+            with self._lock:
+                if len(self._scratch) < length:
+                    self._scratch = bytearray(length)
+                mv = memoryview(self._scratch)[:length]
+                try:
+                    self._image_ref.read_into(offset, mv)
+                    return bytes(mv)
+                except hvs.HvsError:
+                    pass
+                finally:
+                    mv.release()
+        return super().read(offset, length, pad)
+
     def _load_segments(self) -> None:
         base = self.context.layers[self._base_layer]
         if not isinstance(base, HvsRawLayer):
             raise exceptions.LayerException(self.name, "base layer is not an HvsRawLayer")
+        self._image_ref = base.image
+        # A reused read buffer (one copy per read), and the library's rule:
+        # one thread at a time per image (volatility3 may use threads).
+        self._scratch = bytearray(0)
+        self._lock = base.lock
         self._segments = [(r.gpa, r.raw_offset, r.size, r.size) for r in base.image.ranges]
         if not self._segments:
             raise exceptions.LayerException(self.name, "the saved state holds no memory")
