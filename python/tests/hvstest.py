@@ -23,6 +23,16 @@ WINGUEST = os.path.join(BIN, "winguest", "winguest.vmrs")
 TMP = os.path.join(BIN, "tmp", "python")
 
 
+def py_env(env: Optional[dict] = None) -> dict:
+    """Environment for a Python subprocess that loads the library (with the
+    sanitizer runtime preloaded in sanitizer builds)."""
+    env = dict(os.environ if env is None else env)
+    pre = os.environ.get("HVS_TEST_PRELOAD")
+    if pre:
+        env["LD_PRELOAD"] = pre
+    return env
+
+
 def tmpdir() -> str:
     os.makedirs(TMP, exist_ok=True)
     return TMP

@@ -8,6 +8,15 @@ import os
 import sys
 import unittest
 
+# Sanitizer builds: the library needs the sanitizer runtime preloaded into
+# the interpreter (python/CMakeLists.txt).  Re-exec with it, then drop it
+# from the environment: the C tools the tests run carry their own runtime.
+pre = os.environ.get("HVS_TEST_PRELOAD")
+if pre and os.environ.get("LD_PRELOAD") != pre:
+    os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, "LD_PRELOAD": pre})
+if pre:
+    del os.environ["LD_PRELOAD"]
+
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 name = sys.argv[1]

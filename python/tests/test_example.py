@@ -7,7 +7,7 @@ import sys
 import unittest
 
 import hvsavedstate as hvs
-from hvstest import SAMPLE, cli, need_cli, need_file
+from hvstest import SAMPLE, cli, need_cli, need_file, py_env
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        "examples", "regs_rip.py")
@@ -18,7 +18,7 @@ class Example(unittest.TestCase):
         need_file(self, SAMPLE, "the generated sample")
         need_cli(self)
         r = subprocess.run([sys.executable, EXAMPLE, SAMPLE], capture_output=True, text=True,
-                           check=True)
+                           check=True, env=py_env())
         regs = cli("regs", "--json", SAMPLE)
         for v in regs["vps"]:
             rip = v["registers"]["rip"]

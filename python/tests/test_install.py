@@ -10,7 +10,7 @@ import subprocess
 import sys
 import unittest
 
-from hvstest import BIN, SAMPLE, SRC, tmpdir
+from hvstest import BIN, SAMPLE, SRC, py_env, tmpdir
 
 CMAKE = os.environ.get("HVS_TEST_CMAKE", "")
 SITEDIR = os.environ.get("HVS_TEST_PY_SITEDIR", "")
@@ -23,7 +23,7 @@ PROBE = ("import hvsavedstate as h, sys; from hvsavedstate import _lib;"
 def clean_env() -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("HVS_LIBRARY", "PYTHONPATH", "LD_LIBRARY_PATH")}
-    return env
+    return py_env(env)
 
 
 class Install(unittest.TestCase):

@@ -22,7 +22,7 @@ import unittest
 import urllib.request
 
 import hvsavedstate as hvs
-from hvstest import SAMPLE, SHARED, cli, need_cli, need_file, tmpdir
+from hvstest import SAMPLE, SHARED, cli, need_cli, need_file, py_env, tmpdir
 import guests
 
 VOL = os.path.join(SHARED, "tools", "volatility3") if SHARED else ""
@@ -201,7 +201,7 @@ class Vol3(unittest.TestCase):
             mem[off:off + len(banner) + 1] = banner + b"\0"
             w.write_memory(bytes(mem))
             w.finish()
-        env = dict(os.environ)
+        env = py_env()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.dirname(os.path.dirname(hvs.__file__)),
                                                         env.get("PYTHONPATH", "")) if p)
         r = subprocess.run([sys.executable, os.path.join(VOL, "vol.py"), "-q", "-r", "csv",
