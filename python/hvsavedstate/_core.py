@@ -593,13 +593,13 @@ class VP:
     def registers(self, vtl: Optional[int] = None) -> Dict[str, RegValue]:
         """Every register the saved state holds for this VP (and VTL), by name."""
         out: Dict[str, RegValue] = {}
+        v = L.hvs_regval()
+        want = L.HVS_VTL_ACTIVE if vtl is None else vtl
         for rid, name in all_registers(self.arch):
-            lo, hi = L.hvs_regval(), None
-            st = L.lib.hvs_image_get_reg(self._h, self.index,
-                                         L.HVS_VTL_ACTIVE if vtl is None else vtl, rid, byref(lo))
+            st = L.lib.hvs_image_get_reg(self._h, self.index, want, rid, byref(v))
             if st == L.HVS_OK:
-                out[name] = decode_regval(reg_kind(rid), lo.lo, lo.hi)
-            elif st != L.HVS_E_NOTFOUND:
+                out[name] = decode_regval(reg_kind(rid), v.lo, v.hi)
+            elif st != L.HVS_E_NOTFOUND:  # not saved: left out, as `hvs regs` does
                 self._fail(st)
         return out
 
@@ -716,7 +716,9 @@ class VP:
 
 
 class Key:
-    """A key of a HyperVStorage tree (borrowed from its Store)."""
+    """A key of a HyperVStorage tree (borrowed from its Store: every access
+    checks that the store, and the image it came from, are still open, so a
+    stale Key raises ValueError instead of touching freed memory)."""
 
     def __init__(self, store: "Store", ptr: int) -> None:
         self.store = store
@@ -737,10 +739,12 @@ class Key:
 
     @property
     def ordinal(self) -> int:
+        self.store._live()
         return L.lib.hvs_key_ordinal(self._k)
 
     @property
     def size(self) -> int:
+        self.store._live()
         return L.lib.hvs_key_value_size(self._k)
 
     @property
@@ -757,6 +761,7 @@ class Key:
 
     @property
     def parent(self) -> Optional["Key"]:
+        self.store._live()
         p = L.lib.hvs_key_parent(self._k)
         return Key(self.store, p) if p else None
 
@@ -770,6 +775,7 @@ class Key:
         return iter(self.children)
 
     def info(self) -> Dict[str, int]:
+        self.store._live()
         ki = L.hvs_key_info()
         L.lib.hvs_key_get_info(self._k, byref(ki))
         return {n: getattr(ki, n) for n, _ in L.hvs_key_info._fields_}

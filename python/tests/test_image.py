@@ -168,3 +168,17 @@ class Sample(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Lifetimes(unittest.TestCase):
+    def test_borrowed_after_close(self) -> None:
+        need_file(self, SAMPLE, "the generated sample")
+        img = hvs.Image(SAMPLE)
+        st = img.store()
+        key = st.find("/savedstate/type")
+        vp = img.vp(0)
+        img.close()
+        for fn in (lambda: key.value, lambda: key.size, lambda: key.parent, lambda: key.info(),
+                   lambda: st.root, lambda: vp["rip"], lambda: vp.read(0, 1)):
+            with self.assertRaises(ValueError):
+                fn()
