@@ -182,3 +182,78 @@ class Lifetimes(unittest.TestCase):
                    lambda: st.root, lambda: vp["rip"], lambda: vp.read(0, 1)):
             with self.assertRaises(ValueError):
                 fn()
+
+
+class GeneratedVariants(unittest.TestCase):
+    """VTLs and ARM64: small saved states made at test time by hvs-gen."""
+
+    def gen(self, name: str, spec: str) -> str:
+        from hvstest import GEN
+        need_file(self, GEN, "hvs-gen")
+        need_cli(self)
+        d = tmpdir()
+        sp, out = os.path.join(d, name + ".spec"), os.path.join(d, name + ".vmrs")
+        with open(sp, "w") as f:
+            f.write(spec)
+        if os.path.exists(out):
+            os.unlink(out)
+        import subprocess
+        subprocess.run([GEN, sp, out], check=True, capture_output=True)
+        return out
+
+    def test_vtls(self) -> None:
+        p = self.gen("vtl", """arch x64
+vps 2
+vtls 0,1
+active-vtl 1
+range 0x0 0x200000
+fill pattern
+std-regs
+reg 0 0 cr3 0x10000
+reg 0 1 cr3 0x20000
+reg 1 0 cr3 0x10000
+reg 1 1 cr3 0x20000
+reg 0 1 rip 0xfffff80000001000
+zero 0x10000 0x4000
+zero 0x20000 0x4000
+poke 0x10f80 0x11003
+poke 0x11000 0x12003
+poke 0x12000 0x13003
+poke 0x13008 0x101003
+poke 0x20f80 0x21003
+poke 0x21000 0x22003
+poke 0x22000 0x23003
+poke 0x23008 0x150003
+""")
+        gvas = [0xFFFFF80000001000, 0xFFFFF80000002000, 0x1000]
+        with hvs.Image(p) as img:
+            compare_info(self, img, p, [])
+            compare_regs(self, img, p, [])
+            for vp in img.vps:
+                self.assertEqual(vp.vtls, [0, 1])
+                self.assertEqual(vp.active_vtl, 1)
+            compare_xlat(self, img, p, [], 0, gvas)
+            self.assertEqual(img.vp(0).translate(gvas[0]), 0x150000)
+            self.assertEqual(img.vp(0).reg("cr3", vtl=0), 0x10000)
+        with hvs.Image(p, vp=0, vtl=0) as img:
+            self.assertEqual(img.vp(0).active_vtl, 0)
+            compare_xlat(self, img, p, ["--vtl", "0"], 0, gvas)
+            self.assertEqual(img.vp(0).translate(gvas[0]), 0x101000)
+        with self.assertRaises(hvs.HvsError) as cm:
+            hvs.Image(p, vp=0, vtl=2)
+        self.assertEqual(cm.exception.status, hvs.HVS_E_NOTFOUND)
+
+    def test_arm64(self) -> None:
+        p = self.gen("arm64", """arch arm64
+vps 2
+range 0x40000000 0x200000
+fill pattern
+std-regs
+""")
+        with hvs.Image(p) as img:
+            compare_info(self, img, p, [])
+            compare_mem(self, img, p, [])
+            compare_regs(self, img, p, [])
+            self.assertEqual(img.vp(0).arch, "arm64")
+            self.assertIn("pc", img.vp(0).registers())
+            compare_read(self, img, p, [], "gpa", 0x40000000, 4096)
