@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 PKGS=(build-essential cmake ninja-build pkg-config clang lld llvm
-      libclang-rt-14-dev xz-utils binutils gdb libkdumpfile-dev
+      libclang-rt-14-dev xz-utils binutils gdb gdb-multiarch libkdumpfile-dev
       libcurl4-openssl-dev python3 python3-pefile python3-pip python3-wheel)
 missing=()
 for p in "${PKGS[@]}"; do

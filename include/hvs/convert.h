@@ -64,7 +64,9 @@ HVS_API hvs_status hvs_convert_format_lookup(const char *name,
 
 /**
  * Progress callback: @p done of @p total guest-memory bytes are written.
- * Called at least once per few MiB and once at the end.  Return non-zero
+ * Called after every piece of guest memory written (1 to 64 MiB) and at
+ * the end, on the calling thread; cheap callers need no rate limit of
+ * their own beyond what they draw.  Return non-zero
  * to cancel: hvs_convert() then fails with HVS_E_CANCELED removing the
  * partial output.
  */

@@ -36,6 +36,8 @@
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/ovf.h"
+#include "util/source.h"
+#include "mem/image_int.h"
 
 /* ------------------------------------------------------------- names -- */
 
@@ -186,6 +188,10 @@ void hvs__cvt_underived(struct hvs__cvt *c, const char *field, const char *why)
 	size_t cap = c->underived_cap;
 	if (!r)
 		return;
+	for (cap = 0; cap < r->underived_count; cap++)
+		if (strcmp(c->underived[cap].field, field) == 0 && strcmp(c->underived[cap].why, why) == 0)
+			return; /* the same fact for another VP */
+	cap = c->underived_cap;
 	if (hvs__grow(&c->alloc, (void **)&c->underived, &cap, r->underived_count + 1,
 		      sizeof *c->underived) != HVS_OK)
 		return; /* the summary loses an entry; the conversion goes on */
@@ -287,15 +293,10 @@ hvs_status hvs__cvt_progress(struct hvs__cvt *c, uint64_t n)
 {
 	c->done += n;
 	c->mem_bytes += n;
-	if (c->opts.progress) {
-		double t = now_seconds();
-		/* At most ~20 calls a second, but always the last one. */
-		if (t - c->last_progress >= 0.05 || c->done >= c->total) {
-			c->last_progress = t;
-			if (c->opts.progress(c->opts.progress_ud, c->done, c->total))
-				return hvs__cvt_err(c, HVS_E_CANCELED, "conversion canceled");
-		}
-	}
+	/* Every piece (<= 64 MiB, usually 1-8 MiB): cancellation stays
+	 * prompt; callers rate-limit their own drawing. */
+	if (c->opts.progress && c->opts.progress(c->opts.progress_ud, c->done, c->total))
+		return hvs__cvt_err(c, HVS_E_CANCELED, "conversion canceled");
 	return HVS_OK;
 }
 
@@ -391,7 +392,7 @@ hvs_status hvs__cvt_sidecar(struct hvs__cvt *c, const char *suffix, const void *
 	memcpy(p + n, suffix, m + 1);
 	c->side_path = p;
 	if (!(c->opts.flags & HVS_CONVERT_FORCE) && path_exists(p))
-		return hvs__cvt_err(c, HVS_E_INVALID, "%s exists (use force to replace it)", p);
+		return hvs__cvt_err(c, HVS_E_INVALID, "%s exists; not replaced without --force (HVS_CONVERT_FORCE)", p);
 	fd = make_temp(c, p, &c->side_tmp);
 	if (fd < 0)
 		return HVS_E_IO;
@@ -488,9 +489,19 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 				 opts->dmp_type);
 		goto done;
 	}
+	if (stat(out_path, &st) == 0) {
+		struct stat ist;
+		int ifd = hvs__source_fd(&img->src);
+		/* Never replace the input, even when asked to. */
+		if (ifd >= 0 && fstat(ifd, &ist) == 0 && ist.st_dev == st.st_dev &&
+		    ist.st_ino == st.st_ino) {
+			s = hvs__cvt_err(c, HVS_E_INVALID, "%s is the input file", out_path);
+			goto done;
+		}
+	}
 	if (lstat(out_path, &st) == 0) {
 		if (!(opts->flags & HVS_CONVERT_FORCE)) {
-			s = hvs__cvt_err(c, HVS_E_INVALID, "%s exists (use force to replace it)",
+			s = hvs__cvt_err(c, HVS_E_INVALID, "%s exists; not replaced without --force (HVS_CONVERT_FORCE)",
 					 out_path);
 			goto done;
 		}
@@ -518,6 +529,9 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 		else
 			c->file_end = c->file_size_req;
 	}
+	/* The real size (writers that write through their own descriptor). */
+	if (s == HVS_OK && fstat(c->fd, &st) == 0 && (uint64_t)st.st_size > c->file_end)
+		c->file_end = (uint64_t)st.st_size;
 	/* Replacing a file: make the new one durable before the old one goes. */
 	if (s == HVS_OK && c->replacing && fsync(c->fd) != 0)
 		s = hvs__cvt_err(c, HVS_E_IO, "%s: fsync: %s", c->tmp_path, strerror(errno));

@@ -41,7 +41,6 @@ struct hvs__cvt {
 	int err_set;
 	/* progress */
 	uint64_t done, total;
-	double last_progress;
 	/* summary counters */
 	uint64_t bytes_written, mem_bytes, file_end, file_size_req, ranges_written;
 	unsigned workers;

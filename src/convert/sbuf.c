@@ -60,3 +60,16 @@ void hvs__sbuf_json_str(hvs__sbuf *b, const char *s)
 	}
 	hvs__sbuf_printf(b, "\"");
 }
+
+void hvs__sbuf_bytes(hvs__sbuf *b, const void *p, size_t n)
+{
+	if (b->failed || n == 0)
+		return;
+	if (hvs__grow(b->alloc, (void **)&b->p, &b->cap, b->len + n + 1, 1) != HVS_OK) {
+		b->failed = 1;
+		return;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}

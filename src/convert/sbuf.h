@@ -23,6 +23,8 @@ typedef struct hvs__sbuf {
 void hvs__sbuf_init(hvs__sbuf *b, const hvs__alloc *a);
 void hvs__sbuf_free(hvs__sbuf *b);
 void hvs__sbuf_printf(hvs__sbuf *b, const char *fmt, ...) HVS__PRINTF(2, 3);
+/* Append @n raw bytes (may hold NULs). */
+void hvs__sbuf_bytes(hvs__sbuf *b, const void *p, size_t n);
 /* Append @s as a JSON string literal (quotes and escapes). */
 void hvs__sbuf_json_str(hvs__sbuf *b, const char *s);
 

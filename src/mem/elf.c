@@ -717,3 +717,21 @@ hvs_status hvs__elf_open(hvs_image *img, const hvs_image_opts *o)
 	img->format = HVS_FORMAT_ELF;
 	return HVS_OK;
 }
+
+/*
+ * The VMCOREINFO note of an ELF input (the guest kernel's own text,
+ * "KEY=VALUE\n" lines), for writers that carry it over (src/convert).
+ * NULL when the image is not an ELF core or has no such note.
+ */
+const char *hvs__elf_vmcoreinfo(const hvs_image *img, size_t *len)
+{
+	const elf_be *be;
+	if (!img || img->format != HVS_FORMAT_ELF || img->ops != &elf_ops_rd || !img->be)
+		return NULL;
+	be = img->be;
+	if (!be->vmcoreinfo)
+		return NULL;
+	if (len)
+		*len = be->vmcoreinfo_len;
+	return be->vmcoreinfo;
+}

@@ -111,6 +111,9 @@ hvs_status hvs__image_add_chunk(hvs_image *img, const hvs_state_chunk *c);
 /* Read through img->range_file from img->src: the extent backend's read_raw. */
 extern const hvs__image_ops hvs__extent_ops;
 
+/* VMCOREINFO note text of an ELF input (src/mem/elf.c), or NULL. */
+const char *hvs__elf_vmcoreinfo(const hvs_image *img, size_t *len);
+
 /* Derive a VP's architecture from its registers (CR0/EFER/CS.L, or ARM64). */
 hvs_arch hvs__image_detect_arch(const hvs_image *img, uint32_t vp);
 

@@ -877,3 +877,21 @@ const hvs_key *hvs_store_root(const hvs_store *st)
 {
 	return &st->keys[0];
 }
+
+/*
+ * Whether view bytes [off, off + len) are the file's own bytes at that
+ * offset (inside the source and under no replay-log overlay), so that a
+ * bulk copier may take them from the file directly (src/convert).
+ */
+int hvs__store_view_is_file(const hvs_store *st, uint64_t off, uint64_t len)
+{
+	size_t i;
+	if (!st || !hvs__in_bounds(off, len, st->src_size))
+		return 0;
+	for (i = 0; i < st->novl; i++) {
+		const hvs__overlay *o = &st->ovl[i];
+		if (o->dest < off + len && off < o->dest + o->len)
+			return 0;
+	}
+	return 1;
+}

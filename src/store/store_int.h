@@ -93,6 +93,9 @@ struct hvs_store {
 
 /* ---- store.c */
 
+/* Whether view bytes [off, off + len) are the file's own (no overlay). */
+int hvs__store_view_is_file(const hvs_store *st, uint64_t off, uint64_t len);
+
 /*
  * Read @len bytes of the view (file + replay overlay) at @off.  Bytes past
  * the end of the source but inside the view read as zero before the

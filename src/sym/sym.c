@@ -131,6 +131,7 @@ void hvs_sym_close(hvs_sym *s)
 	for (i = 0; i < s->nnames; i++)
 		hvs__free(&s->a, s->names[i].name);
 	hvs__free(&s->a, s->names);
+	hvs__free(&s->a, s->hidx);
 	a = s->a;
 	hvs__free(&a, s);
 }
@@ -290,20 +291,58 @@ hvs_status hvs__sym_read_cv(hvs_sym *s, hvs__sym_mod *m)
 
 /* A type name formatted once and kept until the provider closes, so the
  * strings of hvs_sym_global / hvs_sym_field stay valid as promised. */
+/* Hash of a (PDB, type index) pair for the name cache. */
+static size_t tname_hash(const hvs_pdb *pdb, uint32_t ti)
+{
+	uint64_t h = (uint64_t)(uintptr_t)pdb * 0x9E3779B97F4A7C15ull ^ ti;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return (size_t)(h ^ h >> 32);
+}
+
+/* Rebuild the open-addressing index of the name cache with @cap slots
+ * (a power of two, at least twice the entries). */
+static hvs_status tname_rehash(hvs_sym *s, size_t cap)
+{
+	uint32_t *h = hvs__calloc(&s->a, cap, sizeof *h);
+	size_t i;
+	if (!h)
+		return HVS_E_NOMEM;
+	for (i = 0; i < s->nnames; i++) {
+		size_t k = tname_hash(s->names[i].pdb, s->names[i].ti) & (cap - 1);
+		while (h[k])
+			k = (k + 1) & (cap - 1);
+		h[k] = (uint32_t)(i + 1);
+	}
+	hvs__free(&s->a, s->hidx);
+	s->hidx = h;
+	s->hcap = cap;
+	return HVS_OK;
+}
+
 static const char *type_name(hvs_sym *s, hvs_pdb *pdb, uint32_t ti)
 {
 	char buf[512];
-	size_t i, len = 0;
+	size_t k, len = 0;
 	hvs__sym_tname *t;
 	if (ti == 0)
 		return NULL;
-	for (i = 0; i < s->nnames; i++)
-		if (s->names[i].pdb == pdb && s->names[i].ti == ti)
-			return s->names[i].name;
+	/* A hash index, so that listing every field of every type of a big
+	 * PDB stays linear in the number of names asked for. */
+	if (s->hcap) {
+		for (k = tname_hash(pdb, ti) & (s->hcap - 1); s->hidx[k]; k = (k + 1) & (s->hcap - 1)) {
+			t = &s->names[s->hidx[k] - 1];
+			if (t->pdb == pdb && t->ti == ti)
+				return t->name;
+		}
+	}
 	if (hvs_pdb_type_name(pdb, ti, HVS_PDB_NAME_C, buf, sizeof buf, &len) != HVS_OK &&
 	    len < sizeof buf)
 		return NULL;
 	if (s->nnames >= SYM_NAME_CACHE_MAX)
+		return NULL;
+	if ((s->nnames + 1) * 2 > s->hcap &&
+	    tname_rehash(s, s->hcap ? s->hcap * 2 : 64) != HVS_OK)
 		return NULL;
 	if (hvs__grow(&s->a, (void **)&s->names, &s->capnames, s->nnames + 1,
 		      sizeof *s->names) != HVS_OK)
@@ -315,6 +354,9 @@ static const char *type_name(hvs_sym *s, hvs_pdb *pdb, uint32_t ti)
 	t->pdb = pdb;
 	t->ti = ti;
 	s->nnames++;
+	for (k = tname_hash(pdb, ti) & (s->hcap - 1); s->hidx[k]; k = (k + 1) & (s->hcap - 1))
+		;
+	s->hidx[k] = (uint32_t)s->nnames;
 	return t->name;
 }
 

@@ -65,6 +65,8 @@ struct hvs_sym {
 	int list_loaded;
 	hvs__sym_tname *names;  /* formatted type names (see sym.c) */
 	size_t nnames, capnames;
+	uint32_t *hidx;         /* hash index into names: entry + 1, 0 empty */
+	size_t hcap;            /* slots of hidx (power of two), 0 before use */
 };
 
 /* Send one formatted line to the message callback (if any). */

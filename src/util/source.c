@@ -24,6 +24,7 @@
 #endif
 
 #include "hvs/common.h"
+#include "util/source.h"
 
 /* ---------------------------------------------------------------- file */
 
@@ -212,4 +213,21 @@ void hvs_source_close(hvs_source *src)
 	if (src->close)
 		src->close(src->ud);
 	memset(src, 0, sizeof *src);
+}
+
+/*
+ * The descriptor under a source opened by hvs_source_open_file(), for
+ * bulk copies that bypass the read path (copy_file_range in
+ * src/convert); -1 for other sources and on Windows.
+ */
+int hvs__source_fd(const hvs_source *src)
+{
+#ifdef _WIN32
+	(void)src;
+	return -1;
+#else
+	if (!src || src->read_at != file_read_at || !src->ud)
+		return -1;
+	return ((const file_src *)src->ud)->fd;
+#endif
 }

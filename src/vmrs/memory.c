@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_int.h"
+#include "vmrs/bulk.h"
 #include "vmrs/savedstate_int.h"
 
 /* More descriptors than this is not a VM layout but a hostile file. */
@@ -969,3 +971,49 @@ void hvs__ss_free(hvs_image *img)
 
 const hvs__image_ops hvs__ss_ops = { "savedstate", ss_read_raw, ss_set_cache_limit,
 				     hvs__ss_free };
+
+/* ------------------------------------------------------- bulk access */
+
+hvs_status hvs__ss_block_info(hvs_image *img, uint64_t b, hvs__blk *out)
+{
+	hvs__ss *ss;
+	const hvs_key *k;
+	hvs_key_info ki;
+	if (!img || img->format != HVS_FORMAT_VMRS || !img->be)
+		return HVS_E_UNSUPPORTED;
+	ss = ss_of(img);
+	if (ss->bin || !ss->store)
+		return HVS_E_UNSUPPORTED;
+	if (b >= ss->nblocks || !ss->blocks[b])
+		return hvs__err_set(&img->err, HVS_E_NODATA,
+				    "RAM block %" PRIu64 " is not in the saved state", b);
+	k = ss->blocks[b];
+	if (hvs_key_get_type(k) != HVS_KEY_ARRAY)
+		return HVS_CORRUPT(&img->err, "RamBlock%" PRIu64 " is a %s, not an array", b,
+				   hvs_key_type_name(hvs_key_get_type(k)));
+	hvs_key_get_info(k, &ki);
+	if (ki.value_size > HVS__RAMBLOCK_SIZE)
+		return HVS_CORRUPT(&img->err, "RamBlock%" PRIu64 ": %" PRIu64 " bytes, more than 1 MiB",
+				   b, ki.value_size);
+	out->kind = ki.value_size == HVS__RAMBLOCK_SIZE ? HVS__BLK_RAW : HVS__BLK_STREAM;
+	out->len = ki.value_size;
+	out->base = ki.value_offset;
+	out->file_off = hvs__store_view_is_file(ss->store, ki.value_offset, ki.value_size)
+				? ki.value_offset
+				: UINT64_MAX;
+	return HVS_OK;
+}
+
+hvs_status hvs__ss_block_read(hvs_image *img, uint64_t b, uint8_t *buf, size_t len)
+{
+	hvs__ss *ss = ss_of(img);
+	size_t got = 0;
+	hvs_status s;
+	if (b >= ss->nblocks || !ss->blocks[b])
+		return HVS_E_NODATA;
+	s = hvs_key_read(ss->store, ss->blocks[b], 0, buf, len, &got);
+	if (s != HVS_OK)
+		return hvs__err_set(&img->err, s == HVS_E_NODATA ? HVS_E_CORRUPT : s,
+				    "RamBlock%" PRIu64 ": %s", b, hvs_store_errmsg(ss->store));
+	return HVS_OK;
+}

@@ -18,6 +18,7 @@
 #include "pdbutil_oracle.h"
 #include "test.h"
 #include "vmsavedstatedump.h"
+#include "vmsd_int.h"
 
 #define CHECK_HR(expr, want) CHECK_EQ((uint32_t)(expr), (uint32_t)(want))
 #define WG_DIR HVS_TEST_BINARY_DIR "/winguest"
@@ -280,6 +281,14 @@ static void test_vmsd_sym__modules(void)
 	/* The guest OS id is the one the guest reported (layout.h). */
 	CHECK_HR(GetGuestOsInfo(h, 0, &os), S_OK);
 	CHECK_EQ(os.AsUINT64, WG_GUEST_OS_ID);
+	/* What GetGuestOsInfo reports for a guest that never wrote the MSR
+	 * (vmsd_int.h), named from the kernel: the same TLFS encoding of
+	 * Windows NT 10.0 build 19041 the fixture's guest reported. */
+	{
+		uint64_t id = 0;
+		CHECK(vmsd__sym_os_info((vmsd_handle *)h, &id));
+		CHECK_EQ(id, WG_GUEST_OS_ID);
+	}
 	CHECK_HR(ReleaseSavedStateFiles(h), S_OK);
 }
 
