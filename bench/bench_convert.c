@@ -4,13 +4,13 @@
  *
  *   bench_convert [GiB] [dir] [--keep]     (default 8 GiB in /tmp)
  *
- * Writes two saved states of GiB guest RAM in @dir (layout [0, GiB - 1)
- * + [4 GiB, 5 GiB)), one with raw 1 MiB RamBlocks, one with XPRESS page
+ * Writes two saved states of GiB guest RAM in @dir (layout [0, 3 GiB)
+ * + [4 GiB, GiB + 1 GiB): an MMIO gap below 4 GiB), one with raw 1 MiB RamBlocks, one with XPRESS page
  * tokens (content: 30% zero pages, 50% text/code-like, 20% random), then,
  * on the same disk and in the same run:
  *   - baselines: `cat FILE >/dev/null` and `cp FILE DIR/copy` (after
  *     `sync`), for each input;
- *   - each input converted to raw, ELF and vmrs (after `sync`; each in a
+ *   - each input converted to raw, ELF, vmrs and a full crash dump (after `sync`; each in a
  *     child process so that its peak RSS is its own), reporting seconds,
  *     GB/s of guest memory (1 GB = 10^9 bytes), the ratio to the copy rate
  *     and the child's peak RSS;
@@ -94,9 +94,9 @@ static int write_state(const char *path, uint64_t gib, hvs_vmrs_encoding enc)
 	if (s == HVS_OK)
 		s = hvs_vmrs_writer_set_reg(w, 0, 0, HVS_REG_X64_CR3, &cr3);
 	if (s == HVS_OK)
-		s = hvs_vmrs_writer_add_range(w, 0, (gib - 1) << 30);
+		s = hvs_vmrs_writer_add_range(w, 0, 3ull << 30);
 	if (s == HVS_OK)
-		s = hvs_vmrs_writer_add_range(w, 4ull << 30, 1ull << 30);
+		s = hvs_vmrs_writer_add_range(w, 4ull << 30, (gib - 3) << 30);
 	if (s == HVS_OK)
 		s = hvs_vmrs_writer_write_memory_cb(w, mem_cb, NULL);
 	if (s == HVS_OK)
@@ -296,8 +296,8 @@ int main(int argc, char **argv)
 		else
 			dir = argv[i];
 	}
-	if (gib < 2)
-		gib = 2;
+	if (gib < 4)
+		gib = 4;
 	snprintf(raw, sizeof raw, "%s/bench-convert-raw-%llu.vmrs", dir, (unsigned long long)gib);
 	snprintf(xp, sizeof xp, "%s/bench-convert-xpress-%llu.vmrs", dir, (unsigned long long)gib);
 	if (file_size(raw) == 0 && write_state(raw, gib, HVS_VMRS_ENC_RAW) != 0)
@@ -313,6 +313,7 @@ int main(int argc, char **argv)
 	one(raw, dir, HVS_CONVERT_RAW, 0, cp_raw, "-> raw");
 	one(raw, dir, HVS_CONVERT_ELF, 0, cp_raw, "-> elf");
 	one(raw, dir, HVS_CONVERT_VMRS, 0, cp_raw, "-> vmrs");
+	one(raw, dir, HVS_CONVERT_DMP, 0, cp_raw, "-> dmp (full)");
 
 	printf("XPRESS input:\n");
 	cp_xp = baselines(xp, dir);
@@ -320,6 +321,7 @@ int main(int argc, char **argv)
 	w1 = one(xp, dir, HVS_CONVERT_RAW, 1, cp_xp, "-> raw (1 worker)");
 	one(xp, dir, HVS_CONVERT_ELF, 0, cp_xp, "-> elf");
 	one(xp, dir, HVS_CONVERT_VMRS, 0, cp_xp, "-> vmrs");
+	one(xp, dir, HVS_CONVERT_DMP, 0, cp_xp, "-> dmp (full)");
 	if (w1 > 0)
 		printf("  end-to-end scaling 1 -> 2 workers: %.2fx\n", w2 / w1);
 	d1 = decode_only(xp, 1, 2048);

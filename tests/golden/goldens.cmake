@@ -126,3 +126,20 @@ endif()
 # tree): nothing written, exit 3 ("not this format"); stdout stays empty.
 hvs_add_golden(NAME apply_log_not_container EXPECT empty.expect EXIT 3
   ARGS apply-log ${PROJECT_SOURCE_DIR}/tests/data/sample-x64.spec)
+# hvs convert (src/convert) on the README sample: the ELF core and the raw
+# image + OUT.json sidecar written by the convert_sample test (FIXTURE
+# sample_conv) list exactly the sample's mappings, through the page tables
+# copied into them and the registers carried by the ELF notes / the
+# sidecar's registers.json groups: the same expected files as the .vmrs.
+if(TARGET hvs)
+  set(HVS_CONV @TMP@/sample-x64.conv)
+  add_test(NAME convert_sample
+    COMMAND sh -c "'$<TARGET_FILE:hvs>' convert '${PROJECT_BINARY_DIR}/sample-x64.vmrs' -o '${PROJECT_BINARY_DIR}/tmp/sample-x64.conv.elf' --to elf --force --quiet && '$<TARGET_FILE:hvs>' convert '${PROJECT_BINARY_DIR}/sample-x64.vmrs' -o '${PROJECT_BINARY_DIR}/tmp/sample-x64.conv.raw' --to raw --force --quiet")
+  set_tests_properties(convert_sample PROPERTIES FIXTURES_REQUIRED sample_x64
+    FIXTURES_SETUP sample_conv)
+  hvs_add_golden(NAME maps_sample_conv_elf EXPECT maps_sample.json.expect
+    FIXTURE sample_conv ARGS maps --json ${HVS_CONV}.elf)
+  hvs_add_golden(NAME maps_sample_conv_raw EXPECT maps_sample.json.expect
+    FIXTURE sample_conv ARGS maps --json --format raw
+    --regs-json ${HVS_CONV}.raw.json ${HVS_CONV}.raw)
+endif()
