@@ -93,6 +93,19 @@ class Vol3(unittest.TestCase):
                 want = cli("read", "--json", "--gva", hex(gva), "--len", "64", SAMPLE)["hex"]
                 self.assertEqual(il.read(gva, 64).hex(), want)
 
+    def test_converted_elf(self) -> None:
+        # Image.convert(..., "elf") read back by volatility3's own ELF layer.
+        need_file(self, SAMPLE, "the generated sample")
+        out = os.path.join(tmpdir(), "vol-convert.elf")
+        with hvs.Image(SAMPLE) as img:
+            img.convert(out, "elf", force=True)
+            ctx, names = stack(out)
+            elf = next(ctx.layers[n] for n in names if type(ctx.layers[n]).__name__ == "Elf64Layer")
+            for r in img.ranges:
+                for a in (r.gpa, r.gpa + r.size // 2, r.end - 4096):
+                    self.assertEqual(elf.read(a, 4096), img.read(a, 4096), hex(a))
+            self.assertFalse(elf.is_valid(0xA0000, 16))
+
     def test_stacker_leaves_elf_alone(self) -> None:
         d = guests.guest_dir("x86_64-tcg")
         if not d:
