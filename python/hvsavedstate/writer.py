@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import tempfile
 from ctypes import byref, c_void_p
 from typing import Any, Optional
 
@@ -85,7 +86,8 @@ class VmrsWriter:
 def image_to_vmrs(image: Image, out_path: PathLike, *, encoding: str = "raw",
                   overwrite: bool = False, chunk: int = 1 << 20) -> None:
     """Write ``image`` (any input: an ELF core with registers supplied, a raw
-    image ...) as a .vmrs: its ranges page-aligned (pages not in the image
+    image ...) as a .vmrs with the writer API (Image.convert(out, "vmrs") is
+    the library's own converter): its ranges page-aligned (pages not in the image
     are written as zeros), and every register the writer accepts of every
     VP's active VTL (registers the writer has no slot for are skipped).
     """
@@ -93,8 +95,12 @@ def image_to_vmrs(image: Image, out_path: PathLike, *, encoding: str = "raw",
     if os.path.exists(out_path) and not overwrite:
         raise FileExistsError(out_path)
     arch = "arm64" if image.vp_count and image.vp(0).arch == "arm64" else "x64"
-    tmp = out_path + ".tmp-hvs"
-    ok = False
+    # A temporary file of our own beside the target, linked (no overwrite)
+    # or renamed (overwrite) onto it at the end.
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out_path)),
+                               prefix=os.path.basename(out_path) + ".", suffix=".tmp")
+    os.close(fd)
+    renamed = False
     try:
         with VmrsWriter(tmp, arch=arch, encoding=encoding) as w:
             for vp in image.vps:
@@ -130,10 +136,14 @@ def image_to_vmrs(image: Image, out_path: PathLike, *, encoding: str = "raw",
                     w.write_memory(bytes(mv))
                     pos += n
             w.finish()
-        os.replace(tmp, out_path)
-        ok = True
+        if overwrite:
+            os.replace(tmp, out_path)
+            renamed = True
+        else:
+            os.link(tmp, out_path)  # FileExistsError if it appeared meanwhile
     finally:
-        if not ok and os.path.exists(tmp):
+        # the temporary name goes in every case but a rename
+        if not renamed and os.path.exists(tmp):
             os.unlink(tmp)
 
 

@@ -42,7 +42,7 @@ def core(name: str) -> str:
         data = f.read()
     if hashlib.sha256(data).hexdigest() != want:
         raise AssertionError(f"{name}: core.elf SHA-256 differs from truth.json")
-    tmp = out + ".tmp"
+    tmp = f"{out}.{os.getpid()}.tmp"  # tests may run in parallel
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, out)
@@ -59,5 +59,8 @@ def as_vmrs(name: str) -> str:
     out = os.path.join(tmpdir(), f"{name}.vmrs")
     if not os.path.exists(out):
         with hvs.Image(core(name), regs_json=regs_json(name)) as img:
-            hvs.image_to_vmrs(img, out)
+            try:
+                hvs.image_to_vmrs(img, out)
+            except FileExistsError:
+                pass  # written meanwhile by a test running in parallel
     return out

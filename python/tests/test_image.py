@@ -257,3 +257,24 @@ std-regs
             self.assertEqual(img.vp(0).arch, "arm64")
             self.assertIn("pc", img.vp(0).registers())
             compare_read(self, img, p, [], "gpa", 0x40000000, 4096)
+
+
+class WriterSafety(unittest.TestCase):
+    def test_no_temp_left_and_no_overwrite(self) -> None:
+        need_file(self, SAMPLE, "the generated sample")
+        d = os.path.join(tmpdir(), "writer-safety")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        out = os.path.join(d, "x.vmrs")
+        with hvs.Image(SAMPLE) as img:
+            hvs.image_to_vmrs(img, out)
+            self.assertEqual(os.listdir(d), ["x.vmrs"])
+            size = os.path.getsize(out)
+            with open(out, "ab") as f:
+                f.write(b"marker")
+            with self.assertRaises(FileExistsError):
+                hvs.image_to_vmrs(img, out)
+            self.assertEqual(os.path.getsize(out), size + 6)  # untouched
+            hvs.image_to_vmrs(img, out, overwrite=True)
+            self.assertEqual(os.path.getsize(out), size)
+            self.assertEqual(os.listdir(d), ["x.vmrs"])
