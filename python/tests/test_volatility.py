@@ -106,6 +106,15 @@ class Vol3(unittest.TestCase):
                     self.assertEqual(elf.read(a, 4096), img.read(a, 4096), hex(a))
             self.assertFalse(elf.is_valid(0xA0000, 16))
 
+    def test_stacker_declines_other_bin(self) -> None:
+        # A file named .bin that is not a legacy saved state (a raw dump):
+        # the library refuses it, the stacker steps aside.
+        p = os.path.join(tmpdir(), "not-legacy.bin")
+        with open(p, "wb") as f:
+            f.write(bytes(range(256)) * 64)
+        ctx, names = stack(p)
+        self.assertEqual([type(ctx.layers[n]).__name__ for n in names], ["FileLayer"])
+
     def test_stacker_leaves_elf_alone(self) -> None:
         d = guests.guest_dir("x86_64-tcg")
         if not d:
