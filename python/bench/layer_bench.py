@@ -74,26 +74,37 @@ def make_guest(work: str, size_mib: int, enc: str):
     return vmrs, elf, ranges
 
 
-def bench(name: str, read, ranges, n_random: int) -> None:
+def bench(name: str, read, ranges, n_random: int, runs: int = 3) -> None:
+    """Best of ``runs`` after one untimed pass over all memory (files in
+    the page cache, caches warm): the machine is shared, so the best run
+    is the one least disturbed by other jobs."""
     rnd = random.Random(2)
     pages = [(g + (i << 12)) for g, s in ranges for i in range(s >> 12)]
     addrs = [rnd.choice(pages) for _ in range(n_random)]
-    t0 = time.perf_counter()
-    for a in addrs:
-        read(a, 4096)
-    t1 = time.perf_counter()
-    total = 0
-    t2 = time.perf_counter()
-    for g, s in ranges:
-        a = g
-        while a < g + s:
-            n = min(1 << 20, g + s - a)
-            read(a, n)
-            total += n
-            a += n
-    t3 = time.perf_counter()
-    print(f"{name:<40} 4 KiB random: {n_random * 4096 / (t1 - t0) / 1e6:8.1f} MB/s   "
-          f"1 MiB sequential: {total / (t3 - t2) / 1e6:8.1f} MB/s")
+
+    def sequential() -> int:
+        total = 0
+        for g, s in ranges:
+            a = g
+            while a < g + s:
+                n = min(1 << 20, g + s - a)
+                read(a, n)
+                total += n
+                a += n
+        return total
+
+    sequential()
+    best_r = best_s = 0.0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for a in addrs:
+            read(a, 4096)
+        t1 = time.perf_counter()
+        total = sequential()
+        t2 = time.perf_counter()
+        best_r = max(best_r, n_random * 4096 / (t1 - t0) / 1e6)
+        best_s = max(best_s, total / (t2 - t1) / 1e6)
+    print(f"{name:<40} 4 KiB random: {best_r:8.1f} MB/s   1 MiB sequential: {best_s:8.1f} MB/s")
 
 
 def main() -> int:
