@@ -171,7 +171,8 @@ static void usage(FILE *f)
 		   "chunks.  For a Windows guest the kernel is located and the Windows\n"
 		   "version named (docs/symbols.md; never downloads).\n"
 		   "  --symbols PATH         symbol path for the kernel's PDB (default:\n"
-		   "                         $_NT_SYMBOL_PATH); without it the version comes\n"
+		   "                         $_NT_SYMBOL_PATH, $_NT_ALTERNATE_SYMBOL_PATH);\n"
+		   "                         without symbols the version comes\n"
 		   "                         from KUSER_SHARED_DATA or the kernel's PE header\n"
 		   "  --json                 machine-readable output\n%s", cli_vpopts_help);
 }

@@ -50,6 +50,7 @@ static const cli_opt modules_opts[] = {
 static const char sym_common_help[] =
 	"  --symbols PATH  symbol path in dbghelp syntax (folders, srv*CACHE*URL,\n"
 	"                  cache*DIR; ';'-separated); default: $_NT_SYMBOL_PATH\n"
+	"                  then $_NT_ALTERNATE_SYMBOL_PATH\n"
 	"  --no-download   never download from HTTP(S) symbol stores\n"
 	"  -v, --verbose   print where symbols were looked for (stderr)\n"
 	"  --json          machine-readable output\n";

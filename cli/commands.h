@@ -16,4 +16,5 @@ int cmd_images(int argc, char **argv);
 int cmd_modules(int argc, char **argv);
 int cmd_sym(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_stack(int argc, char **argv);
 #endif

@@ -1111,9 +1111,8 @@ fail:
 /* ------------------------------------------ image scanning, unwinding */
 
 /*
- * Image scanning (api.md 2.7) runs the native scanner.  Unwinding needs
- * the unwinder of a later issue: until it lands CallStackUnwind checks
- * its handle and returns E_NOTIMPL with *callStack NULL (docs/sdk.md).
+ * Image scanning (api.md 2.7) runs the native scanner, CallStackUnwind
+ * the native x64 unwinder (docs/unwind.md).
  * The symbol functions (api.md 2.6) are in vmsd_sym.c.
  */
 
@@ -1201,19 +1200,108 @@ VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSave
 	return vmsd__hresult(s);
 }
 
-/* Not implemented: needs the unwinder. */
+/* Virtual reads of CallStackUnwind: the VP's translation over
+ * scan_read_phys, so that memory fixes are seen. */
+static hvs_status unwind_read(void *ud, uint64_t va, void *buf, size_t len,
+			      size_t *done)
+{
+	return hvs_xlat_read(ud, va, buf, len, done);
+}
+
+/*
+ * Unwind a VP's stack (api.md 2.7) with the native x64 unwinder
+ * (include/hvs/unwind.h, docs/unwind.md) and return the text WinDbg's k
+ * prints: a header line, then per frame its number, Child-SP, RetAddr
+ * and call site.  The MODULE_INFO images are named to the unwinder in
+ * addition to those it finds around each address; with a symbol
+ * provider loaded (LoadSavedStateSymbolProvider) frames are written
+ * module!function+offset, else module+offset.  A last line says why the
+ * walk ended.  The string is freed with LocalFree.
+ */
 VMSD_API HRESULT WINAPI CallStackUnwind(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
 					UINT32 vpId, PMODULE_INFO imageInfo,
 					DWORD imageInfoCount, UINT32 frameCount,
 					LPWSTR *callStack)
 {
-	(void)vpId;
-	(void)imageInfo;
-	(void)imageInfoCount;
-	(void)frameCount;
-	if (callStack)
-		*callStack = NULL;
-	return get(vmSavedStateDumpHandle) ? E_NOTIMPL : E_HANDLE;
+	vmsd_handle *v;
+	hvs_vp_info vi;
+	hvs_paging_regs regs;
+	hvs_xlat *x = NULL;
+	hvs_unwind *u = NULL;
+	hvs_unwind_symbols *sy = NULL;
+	hvs_unwind_frame *f = NULL;
+	hvs_unwind_ctx c;
+	hvs_unwind_end end;
+	unsigned flags = 0;
+	size_t n = 0, need, len;
+	char *text = NULL;
+	hvs_status s;
+	DWORD i;
+	HRESULT hr = get_vp(vmSavedStateDumpHandle, vpId, callStack, 1, &v);
+
+	if (FAILED(hr))
+		return hr;
+	*callStack = NULL;
+	if (imageInfoCount && !imageInfo)
+		return E_POINTER;
+	if (!frameCount)
+		return E_INVALIDARG;
+	if (frameCount > HVS_UNWIND_MAX_FRAMES)
+		frameCount = HVS_UNWIND_MAX_FRAMES;
+	hvs_image_vp_info(v->img, vpId, &vi);
+	if (vi.arch == HVS_ARCH_ARM64 || vi.arch != HVS_ARCH_X64)
+		return E_NOTIMPL;   /* ARM64 / 32-bit: not supported yet */
+	s = hvs_unwind_vp_context(v->img, vpId, &c);
+	if (s != HVS_OK)
+		return VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE;
+	s = hvs_vp_paging_regs(v->img, vpId, &regs, &flags);
+	if (s != HVS_OK)
+		return s == HVS_E_NOTFOUND ? VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE
+					   : vmsd__hresult(s);
+	s = hvs_xlat_new(&x, &regs, scan_read_phys, v, flags, NULL);
+	if (s != HVS_OK)
+		return s == HVS_E_NOMEM ? E_OUTOFMEMORY : VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE;
+	s = hvs_unwind_new(&u, unwind_read, x, NULL);
+	if (s != HVS_OK) {
+		hr = E_OUTOFMEMORY;
+		goto out;
+	}
+	/* The caller's modules; one that cannot be read is left to the
+	 * image search (the SDK does not fail on a stale entry). */
+	for (i = 0; i < imageInfoCount; i++)
+		(void)hvs_unwind_add_module(u, NULL, imageInfo[i].Image.ImageBaseAddress,
+					    imageInfo[i].Image.ImageSize);
+	if (v->sym && hvs_unwind_symbols_new(&sy, v->sym, NULL) == HVS_OK)
+		hvs_unwind_set_symbols(u, hvs_unwind_symbols_lookup, sy);
+	f = calloc(frameCount, sizeof *f);
+	if (!f) {
+		hr = E_OUTOFMEMORY;
+		goto out;
+	}
+	s = hvs_unwind_walk(u, &c, f, frameCount, &n, &end);
+	if (s != HVS_OK) {
+		hr = vmsd__hresult(s);
+		goto out;
+	}
+	need = hvs_unwind_format_stack(f, n, NULL, 0);
+	len = need + strlen(hvs_unwind_errmsg(u)) + 64;
+	text = malloc(len);
+	if (!text) {
+		hr = E_OUTOFMEMORY;
+		goto out;
+	}
+	hvs_unwind_format_stack(f, n, text, len);
+	snprintf(text + need, len - need, "(end: %s: %s)\n", hvs_unwind_end_name(end),
+		 hvs_unwind_errmsg(u));
+	*callStack = vmsd__to_utf16(text);
+	hr = *callStack ? S_OK : E_OUTOFMEMORY;
+out:
+	free(text);
+	free(f);
+	hvs_unwind_symbols_free(sy);
+	hvs_unwind_free(u);
+	hvs_xlat_free(x);
+	return hr;
 }
 
 /* ------------------------------------------------------------ strings */

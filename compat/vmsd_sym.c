@@ -76,17 +76,19 @@ int vmsd__sym_os_info(vmsd_handle *v, uint64_t *out)
 	return 1;
 }
 
-/* The symbol path: user symbols; then _NT_SYMBOL_PATH, or Microsoft's
- * server when it is unset.  malloc'd; NULL when out of memory. */
+/* The symbol path: user symbols; then _NT_SYMBOL_PATH and
+ * _NT_ALTERNATE_SYMBOL_PATH, or Microsoft's server when neither is set.
+ * malloc'd; NULL when out of memory. */
 static char *make_path(const char *user)
 {
 	const char *env = getenv("_NT_SYMBOL_PATH");
-	const char *tail = env ? env : ms_server;
-	size_t n = (user ? strlen(user) + 1 : 0) + strlen(tail) + 1;
+	const char *alt = getenv("_NT_ALTERNATE_SYMBOL_PATH");
+	const char *tail = env || alt ? (env ? env : "") : ms_server;
+	size_t n = (user ? strlen(user) : 0) + strlen(tail) + (alt ? strlen(alt) : 0) + 3;
 	char *p = malloc(n);
 	if (!p)
 		return NULL;
-	snprintf(p, n, "%s%s%s", user ? user : "", user && user[0] ? ";" : "", tail);
+	snprintf(p, n, "%s;%s;%s", user ? user : "", tail, alt ? alt : "");
 	return p;
 }
 

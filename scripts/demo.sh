@@ -16,3 +16,11 @@ $hvs mem "$sample"
 $hvs read "$sample" --gpa 0x1000 --len 64
 $hvs check "$sample"
 $hvs keys "$sample" /savedstate --depth 1
+# Convert it to files other tools open: a sparse raw image (+ OUT.json with
+# the registers), an ELF core (readelf/gdb/crash) and a Windows crash dump.
+mkdir -p build-demo/out
+$hvs convert "$sample" -o build-demo/out/sample.raw --to raw --force --json
+$hvs convert "$sample" -o build-demo/out/sample.elf --to elf --force --quiet
+readelf -lW build-demo/out/sample.elf | head -20
+$hvs convert "$sample" -o build-demo/out/sample.dmp --to dmp --force --quiet
+$hvs info build-demo/out/sample.elf

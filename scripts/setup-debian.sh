@@ -4,9 +4,9 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-PKGS=(build-essential cmake ninja-build pkg-config clang lld llvm
+PKGS=(build-essential cmake ninja-build pkg-config clang lld llvm libunicorn-dev
       libclang-rt-14-dev xz-utils binutils gdb gdb-multiarch libkdumpfile-dev
-      libcurl4-openssl-dev python3 python3-pefile)
+      libcurl4-openssl-dev python3 python3-pefile python3-pip python3-wheel)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -764,8 +764,8 @@ VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE 
 
 /* ================================================================== */
 /* Image scanning and stack unwinding (api.md 2.7).  The scan is       */
-/* implemented (native scanner, docs/pe.md); CallStackUnwind returns   */
-/* E_NOTIMPL until hvsavedstate's unwinder exists.                     */
+/* implemented (native scanner, docs/pe.md); CallStackUnwind runs the  */
+/* native x64 unwinder (docs/unwind.md).                               */
 /* ================================================================== */
 
 /**
@@ -807,8 +807,13 @@ VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSave
 
 /**
  * Unwind the virtual processor's call stack, up to frameCount frames, and
- * return it as printable text; imageInfo lists the modules whose symbols
- * and unwind data to use.
+ * return it as printable text as WinDbg's k prints it: a header line
+ * " # Child-SP          RetAddr               Call Site", then per frame
+ * its number (hex), Child-SP, RetAddr and the call site
+ * (module!function+0xOFF with a symbol provider loaded, else
+ * module+0xOFF), and a last line "(end: REASON: detail)".  imageInfo
+ * lists modules to use in addition to the images found around each
+ * address.  Memory fixes are seen.
  *
  * @param vmSavedStateDumpHandle  instance handle.
  * @param vpId                    virtual processor.
@@ -817,7 +822,13 @@ VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSave
  * @param frameCount              maximum number of frames.
  * @param callStack               receives the text (UTF-16, one frame per
  *                                line).
- * @return E_NOTIMPL for now (*callStack set to NULL).
+ * @return S_OK; E_HANDLE; E_POINTER (callStack NULL, or imageInfo NULL
+ *         with a non-zero count); E_INVALIDARG (no such VP, frameCount
+ *         0); E_NOTIMPL (an ARM64 or 32-bit VP: not supported yet);
+ *         VM_SAVED_STATE_DUMP_E_INVALID_VP_STATE (no RIP/RSP or paging
+ *         registers); E_OUTOFMEMORY.  A walk that ends early (damaged
+ *         unwind data, unreadable stack) is S_OK with the reason in the
+ *         last line.
  * Ownership: the string is the caller's; free it with
  * VmSavedStateDumpFreeString() or LocalFree().
  */

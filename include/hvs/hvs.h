@@ -18,6 +18,7 @@
 #include "vmrs_writer.h"
 #include "pdb.h"
 #include "sym.h"
+#include "unwind.h"
 #include "convert.h"
 
 #endif

@@ -11,8 +11,9 @@
  * docs/symbols.md.  In short:
  *   - symbol paths are `;`-separated elements: plain folders,
  *     `srv*[DOWNSTREAM*...]*STORE`, `symsrv*symsrv.dll*...*STORE`,
- *     `cache*[DIR]`; with no path the environment variable
- *     `_NT_SYMBOL_PATH` is used (unless HVS_SYM_NO_ENV);
+ *     `cache*[DIR]`; with no path the environment variables
+ *     `_NT_SYMBOL_PATH` and `_NT_ALTERNATE_SYMBOL_PATH` are used (unless
+ *     HVS_SYM_NO_ENV);
  *   - a symbol store holds `name.pdb/<GUID><AGE>/name.pdb` (the GUID as
  *     32 upper-case hex digits in Windows GUID order, the age in hex
  *     without leading zeros), also two-tier stores (`index2.txt`) and
@@ -69,7 +70,7 @@ typedef void (*hvs_sym_msg_fn)(void *ud, const char *msg);
 /** Use the first VP that was in kernel mode (hvs_sym_opts::vp). */
 #define HVS_SYM_VP_AUTO UINT32_MAX
 
-/** Ignore `_NT_SYMBOL_PATH` when no symbol path is given. */
+/** Ignore `_NT_SYMBOL_PATH` / `_NT_ALTERNATE_SYMBOL_PATH` when no symbol path is given. */
 #define HVS_SYM_NO_ENV 0x1u
 /** Never download, even when built with libcurl. */
 #define HVS_SYM_NO_DOWNLOAD 0x2u
@@ -80,9 +81,9 @@ typedef struct hvs_sym_opts {
 	const hvs_allocator *alloc;
 	/**
 	 * Symbol path in dbghelp syntax (see the file comment).  NULL or ""
-	 * takes `_NT_SYMBOL_PATH` from the environment (unless
-	 * HVS_SYM_NO_ENV); if that is unset too the path is empty and only
-	 * modules whose PDB is found nowhere fail.
+	 * takes `_NT_SYMBOL_PATH;_NT_ALTERNATE_SYMBOL_PATH` from the
+	 * environment (unless HVS_SYM_NO_ENV); with neither set the path is
+	 * empty and every PDB lookup fails (the kernel is still located).
 	 */
 	const char *symbol_path;
 	/**

@@ -196,6 +196,7 @@ void hvs__cvt_underived(struct hvs__cvt *c, const char *field, const char *why)
 		      sizeof *c->underived) != HVS_OK)
 		return; /* the summary loses an entry; the conversion goes on */
 	c->underived_cap = cap;
+	r->underived = c->underived; /* owned by the result from now on, even if a copy fails */
 	u = &c->underived[r->underived_count];
 	u->field = dup_str(c, field);
 	u->why = dup_str(c, why);
@@ -224,6 +225,7 @@ void hvs__cvt_note(struct hvs__cvt *c, const char *name, uint64_t value)
 	    HVS_OK)
 		return;
 	c->notes_cap = cap;
+	r->notes = c->notes; /* owned by the result from now on, even if the name copy fails */
 	n = &c->notes[r->note_count];
 	n->name = dup_str(c, name);
 	n->value = value;
@@ -342,34 +344,35 @@ static int path_exists(const char *p)
 }
 
 /* Create a temporary file beside @final; returns fd or -1. */
-static int make_temp(struct hvs__cvt *c, const char *final, char **tmp_out)
+static hvs_status make_temp(struct hvs__cvt *c, const char *final, char **tmp_out, int *fd_out)
 {
 	size_t n = strlen(final);
-	char *t = hvs__malloc(&c->alloc, n + 32);
-	int fd;
-	if (!t) {
-		hvs__cvt_err(c, HVS_E_NOMEM, "out of memory");
-		return -1;
+	char *t = hvs__malloc(&c->alloc, n + 48);
+	unsigned long seed;
+	int fd = -1, tries;
+	if (!t)
+		return hvs__cvt_err(c, HVS_E_NOMEM, "%s: out of memory naming its temporary file", final);
+	/* open(O_CREAT | O_EXCL, 0666) rather than mkstemp: the file gets the
+	 * mode the caller's umask gives an ordinary file, without the library
+	 * touching the process-wide umask.  The name only has to be unlikely to
+	 * exist; O_EXCL makes the creation itself safe. */
+	seed = (unsigned long)getpid() ^ (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)t;
+	for (tries = 0; tries < 100; tries++) {
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		snprintf(t, n + 48, "%s.hvs-tmp.%08lx", final, (seed >> 16) & 0xffffffffUL);
+		fd = open(t, O_RDWR | O_CREAT | O_EXCL, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			break;
 	}
-	memcpy(t, final, n);
-	memcpy(t + n, ".hvs-tmp.XXXXXX", sizeof ".hvs-tmp.XXXXXX");
-	fd = mkstemp(t);
 	if (fd < 0) {
-		hvs__cvt_err(c, HVS_E_IO, "%s: cannot create a temporary file beside it: %s", final,
-			     strerror(errno));
+		hvs_status st = hvs__cvt_err(c, HVS_E_IO, "%s: cannot create a temporary file beside it: %s",
+					    final, strerror(errno));
 		hvs__free(&c->alloc, t);
-		return -1;
-	}
-	/* mkstemp makes 0600; a conversion is an ordinary file (umask). */
-	{
-		mode_t um = umask(0);
-		umask(um);
-		if (fchmod(fd, 0666 & ~um) != 0) {
-			/* not fatal: the file keeps 0600 */
-		}
+		return st;
 	}
 	*tmp_out = t;
-	return fd;
+	*fd_out = fd;
+	return HVS_OK;
 }
 
 hvs_status hvs__cvt_sidecar(struct hvs__cvt *c, const char *suffix, const void *buf, size_t len)
@@ -388,9 +391,9 @@ hvs_status hvs__cvt_sidecar(struct hvs__cvt *c, const char *suffix, const void *
 	c->side_path = p;
 	if (!(c->opts.flags & HVS_CONVERT_FORCE) && path_exists(p))
 		return hvs__cvt_err(c, HVS_E_INVALID, "%s exists; not replaced without --force (HVS_CONVERT_FORCE)", p);
-	fd = make_temp(c, p, &c->side_tmp);
-	if (fd < 0)
-		return HVS_E_IO;
+	s = make_temp(c, p, &c->side_tmp, &fd);
+	if (s != HVS_OK)
+		return s;
 	s = pwrite_all(c, fd, c->side_tmp, 0, buf, len);
 	if (close(fd) != 0 && s == HVS_OK)
 		s = hvs__cvt_err(c, HVS_E_IO, "%s: close: %s", c->side_tmp, strerror(errno));
@@ -517,9 +520,9 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 	s = hvs__cvt_mt_init(c);
 	if (s != HVS_OK)
 		goto done;
-	c->fd = make_temp(c, out_path, &c->tmp_path);
-	if (c->fd < 0) {
-		s = HVS_E_IO;
+	s = make_temp(c, out_path, &c->tmp_path, &c->fd);
+	if (s != HVS_OK) {
+		c->fd = -1;
 		goto done;
 	}
 	s = run_writer(c, fmt);

@@ -52,7 +52,7 @@ static int kernel_va(uint64_t va)
 	return va >= 0xFFFF800000000000ull;
 }
 
-/* Writer state. */
+/* Writer state: what the derivation steps found, for the header. */
 typedef struct dmp {
 	struct hvs__cvt *c;
 	hvs_image *img;
@@ -123,7 +123,10 @@ static hvs_status pick_cr3(dmp *d)
 	uint64_t cr3 = 0;
 	int found = 0, any = 0;
 
-	/* Pass 0: VPs in kernel mode; pass 1: the others. */
+	/* Pass 0: VPs in kernel mode; pass 1: the others.  A kernel-mode VP
+	 * runs on a CR3 that maps the kernel half; a user-mode VP on a KVA
+	 * shadow kernel may not, and its CR3 is then refused below.  The first
+	 * CR3 seen is kept as the unverified fallback. */
 	for (pass = 0; pass < 2 && !found; pass++) {
 		for (vp = 0; vp < d->nvps && !found; vp++) {
 			int k = 0;
@@ -359,11 +362,15 @@ static hvs_status patch_contexts(dmp *d, uint8_t (*ctx)[HVS__DMP_CONTEXT_SIZE])
 		char what[64];
 		hvs_status s;
 		snprintf(what, sizeof what, "CONTEXT of VP %u in its KPRCB", i);
+		/* KiProcessorBlock is an array of KPRCB pointers indexed by
+		 * processor number; Hyper-V numbers VPs in the same order. */
 		if (hvs_xlat_read(d->x, d->kdbg.ki_processor_block + 8ull * i, b, 8, NULL) != HVS_OK ||
 		    !kernel_va(prcb = hvs__le64(b))) {
 			hvs__cvt_underived(d->c, what, "KiProcessorBlock entry not readable or not a kernel address");
 			continue;
 		}
+		/* KPRCB.Context is a pointer (elf2dmp, LiveCloudKd dereference
+		 * it); the CONTEXT it points at is what debuggers read. */
 		if (hvs_xlat_read(d->x, prcb + d->kdbg.off_prcb_context, b, 8, NULL) != HVS_OK ||
 		    !kernel_va(cva = hvs__le64(b))) {
 			hvs__cvt_underived(d->c, what, "KPRCB.Context not readable or not a kernel address");
@@ -468,6 +475,9 @@ static hvs_status write_full(dmp *d, const hvs__dmp_run *runs, size_t nruns)
 	const hvs_mem_range *r = hvs_image_ranges(d->img);
 	size_t nr = hvs_image_range_count(d->img), i, k = 0;
 	uint64_t off = HVS__DMP_HEADER_SIZE;
+	/* Runs were built from the sorted ranges, so every range lies inside
+	 * one run: walk both in step.  Gap pages and partial-page tails are
+	 * never written (holes read as zeros; the pipeline sizes the file). */
 	for (i = 0; i < nruns; i++) {
 		uint64_t lo = runs[i].base_page * HVS__DMP_PAGE;
 		uint64_t hi = lo + runs[i].page_count * HVS__DMP_PAGE;
@@ -585,13 +595,18 @@ hvs_status hvs__convert_dmp(struct hvs__cvt *c)
 		hvs__cvt_underived(c, "ContextRecord", "the input has no virtual processors");
 	}
 
+	/* Derivation, in dependency order: the kernel address space first,
+	 * then the KDBG inside it, then what the KDBG and KUSER_SHARED_DATA
+	 * give.  Patches must all be registered before the first page copy. */
 	if ((s = pick_cr3(d)) != HVS_OK || (s = find_kdbg(d)) != HVS_OK)
 		goto out;
 	kusd_facts(d, &h);
 	if ((s = patch_contexts(d, ctx)) != HVS_OK)
 		goto out;
 
-	/* Layout. */
+	/* Layout.  The full dump needs at most 42 runs (merging the smallest
+	 * gaps); the bitmap dump stores the descriptor too (readers ignore it
+	 * there) and its pages by bitmap rank. */
 	s = hvs__dmp_make_runs(a, hvs_image_ranges(d->img), hvs_image_range_count(d->img),
 			       HVS__DMP_MAX_RUNS, &runs, &nruns, &gap_pages);
 	if (s != HVS_OK) {

@@ -57,6 +57,7 @@ hvs_status hvs_sym_open(hvs_sym **out, hvs_image *img, const hvs_sym_opts *o)
 	hvs__alloc a;
 	hvs_sym *s;
 	const char *path;
+	char *envpath = NULL;
 	hvs_status st;
 	if (out)
 		*out = NULL;
@@ -89,19 +90,35 @@ hvs_status hvs_sym_open(hvs_sym **out, hvs_image *img, const hvs_sym_opts *o)
 		goto fail;
 	}
 	path = o->symbol_path;
-	if ((!path || !path[0]) && !(o->flags & HVS_SYM_NO_ENV))
-		path = getenv("_NT_SYMBOL_PATH");
+	if ((!path || !path[0]) && !(o->flags & HVS_SYM_NO_ENV)) {
+		/* dbghelp's default (SymInitialize with no path):
+		 * _NT_SYMBOL_PATH, then _NT_ALTERNATE_SYMBOL_PATH.  Its third
+		 * source, the current directory, is left out on purpose
+		 * (docs/symbols.md 2). */
+		const char *e1 = getenv("_NT_SYMBOL_PATH"), *e2 = getenv("_NT_ALTERNATE_SYMBOL_PATH");
+		size_t n1 = e1 ? strlen(e1) : 0, n2 = e2 ? strlen(e2) : 0;
+		envpath = hvs__malloc(&s->a, n1 + n2 + 2);
+		if (!envpath) {
+			st = hvs__err_set(&s->err, HVS_E_NOMEM, "symbol provider: out of memory");
+			goto fail;
+		}
+		snprintf(envpath, n1 + n2 + 2, "%s%s%s", e1 ? e1 : "", n1 && n2 ? ";" : "",
+			 e2 ? e2 : "");
+		path = envpath;
+	}
 	st = hvs__sympath_parse(&s->path, path, &s->a, &s->err);
 	if (st != HVS_OK)
 		goto fail;
 	s->default_store = default_store(&s->a, o->default_store);
 	hvs__sym_say(s, "symbol path: %s", path && path[0] ? path : "(empty)");
+	hvs__free(&s->a, envpath);
 	*out = s;
 	return HVS_OK;
 fail:
 	if (o->errbuf && o->errbuf_size)
 		hvs__err_copyout(&s->err, o->errbuf, o->errbuf_size);
 	hvs__sympath_free(&s->path, &s->a);
+	hvs__free(&s->a, envpath);
 	hvs__free(&a, s);
 	return st;
 }

@@ -896,9 +896,139 @@ static void test_dmp_vol__generated_os_id(void)
 	}
 }
 
+/* Bytes @n at @p as a little-endian number. */
+static uint64_t le_n(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/*
+ * The CONTEXT encoder against an independent layout: the _CONTEXT and
+ * _XSAVE_FORMAT types of the fixture kernel's PDB (tests/data/winguest/nt.h
+ * after the SDK's winnt.h, laid out by clang for x86_64-pc-windows-msvc),
+ * read through the symbol provider.  Every register lands at the offset
+ * the PDB gives for its field.
+ */
+static void test_dmp_vol__context_vs_pdb(void)
+{
+	static const struct {
+		const char *field;
+		hvs_reg reg;
+		unsigned size;
+		int what; /* 0 lo, 1 selector, 2 MXCSR */
+	} f[] = {
+		{ "Rax", HVS_REG_X64_RAX, 8, 0 }, { "Rcx", HVS_REG_X64_RCX, 8, 0 },
+		{ "Rdx", HVS_REG_X64_RDX, 8, 0 }, { "Rbx", HVS_REG_X64_RBX, 8, 0 },
+		{ "Rsp", HVS_REG_X64_RSP, 8, 0 }, { "Rbp", HVS_REG_X64_RBP, 8, 0 },
+		{ "Rsi", HVS_REG_X64_RSI, 8, 0 }, { "Rdi", HVS_REG_X64_RDI, 8, 0 },
+		{ "R8", HVS_REG_X64_R8, 8, 0 }, { "R9", HVS_REG_X64_R9, 8, 0 },
+		{ "R10", HVS_REG_X64_R10, 8, 0 }, { "R11", HVS_REG_X64_R11, 8, 0 },
+		{ "R12", HVS_REG_X64_R12, 8, 0 }, { "R13", HVS_REG_X64_R13, 8, 0 },
+		{ "R14", HVS_REG_X64_R14, 8, 0 }, { "R15", HVS_REG_X64_R15, 8, 0 },
+		{ "Rip", HVS_REG_X64_RIP, 8, 0 }, { "EFlags", HVS_REG_X64_RFLAGS, 4, 0 },
+		{ "Dr0", HVS_REG_X64_DR0, 8, 0 }, { "Dr1", HVS_REG_X64_DR1, 8, 0 },
+		{ "Dr2", HVS_REG_X64_DR2, 8, 0 }, { "Dr3", HVS_REG_X64_DR3, 8, 0 },
+		{ "Dr6", HVS_REG_X64_DR6, 8, 0 }, { "Dr7", HVS_REG_X64_DR7, 8, 0 },
+		{ "SegCs", HVS_REG_X64_CS, 2, 1 }, { "SegDs", HVS_REG_X64_DS, 2, 1 },
+		{ "SegEs", HVS_REG_X64_ES, 2, 1 }, { "SegFs", HVS_REG_X64_FS, 2, 1 },
+		{ "SegGs", HVS_REG_X64_GS, 2, 1 }, { "SegSs", HVS_REG_X64_SS, 2, 1 },
+		{ "MxCsr", HVS_REG_X64_XMM_CONTROL_STATUS, 4, 2 },
+	};
+	hvs_image *img = NULL;
+	hvs_sym *sym = NULL;
+	hvs_sym_opts so;
+	hvs_sym_field fl, x;
+	hvs__dmp_regs *r;
+	uint8_t c[HVS__DMP_CONTEXT_SIZE];
+	uint64_t size = 0, flt;
+	unsigned i;
+	char name[16];
+
+	if (!wg_file("winguest.vmrs") || !wg_file("symbols"))
+		SKIP("winguest fixture not built (needs clang and lld; ctest -R winguest_fixture)");
+	CHECK_OK(hvs_image_open(&img, wg_file("winguest.vmrs"), NULL));
+	memset(&so, 0, sizeof so);
+	so.symbol_path = wg_file("symbols");
+	so.flags = HVS_SYM_NO_ENV | HVS_SYM_NO_DOWNLOAD;
+	CHECK_OK(hvs_sym_open(&sym, img, &so));
+	CHECK_OK(hvs_sym_load_kernel(sym));
+	CHECK_OK(hvs_sym_type_size(sym, "nt!_CONTEXT", &size));
+	CHECK_EQ(size, HVS__DMP_CONTEXT_SIZE);
+
+	r = calloc(1, sizeof *r);
+	CHECK(r);
+	for (i = 0; i < HVS_REG_COUNT; i++) {
+		if (hvs_reg_arch((hvs_reg)i) != HVS_ARCH_X64)
+			continue;
+		r->have[i] = 1;
+		r->val[i].lo = 0x0102030405060708ull * (i + 1);
+		r->val[i].hi = 0x1112131415161718ull * (i + 1);
+	}
+	hvs__dmp_encode_context(c, r);
+	for (i = 0; i < sizeof f / sizeof f[0]; i++) {
+		const hvs_regval *v = &r->val[f[i].reg];
+		uint64_t want = f[i].what == 1 ? (v->hi >> 32) & 0xFFFF
+			      : f[i].what == 2 ? v->hi & 0xFFFFFFFF : v->lo;
+		if (f[i].size < 8)
+			want &= (1ull << (8 * f[i].size)) - 1;
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_CONTEXT", f[i].field, &fl));
+		CHECK_EQ(fl.size, f[i].size);
+		CHECK(fl.offset + fl.size <= sizeof c);
+		CHECK_EQ(le_n(c + fl.offset, f[i].size), want);
+	}
+	/* FltSave: an XMM_SAVE_AREA32. */
+	CHECK_OK(hvs_sym_find_field(sym, "nt!_CONTEXT", "FltSave", &fl));
+	flt = fl.offset;
+	{
+		const hvs_regval *fp = &r->val[HVS_REG_X64_FP_CONTROL_STATUS];
+		const hvs_regval *xc = &r->val[HVS_REG_X64_XMM_CONTROL_STATUS];
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "ControlWord", &x));
+		CHECK_EQ(le_n(c + flt + x.offset, 2), fp->lo & 0xFFFF);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "StatusWord", &x));
+		CHECK_EQ(le_n(c + flt + x.offset, 2), (fp->lo >> 16) & 0xFFFF);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "TagWord", &x));
+		CHECK_EQ(c[flt + x.offset], (fp->lo >> 32) & 0xFF);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "ErrorOpcode", &x));
+		CHECK_EQ(le_n(c + flt + x.offset, 2), fp->lo >> 48);
+		/* ErrorOffset + ErrorSelector: the FP RIP's 64 bits (FXSAVE64). */
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "ErrorOffset", &x));
+		CHECK_EQ(le_n(c + flt + x.offset, 8), fp->hi);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "DataOffset", &x));
+		CHECK_EQ(le_n(c + flt + x.offset, 8), xc->lo);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "MxCsr", &x));
+		CHECK_EQ(le_n(c + flt + x.offset, 4), xc->hi & 0xFFFFFFFF);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "MxCsr_Mask", &x));
+		CHECK_EQ(le_n(c + flt + x.offset, 4), xc->hi >> 32);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_XSAVE_FORMAT", "FloatRegisters", &x));
+		for (i = 0; i < 8; i++) {
+			const hvs_regval *st = &r->val[HVS_REG_X64_FPMMX0 + i];
+			CHECK_EQ(le_n(c + flt + x.offset + 16 * i, 8), st->lo);
+			CHECK_EQ(le_n(c + flt + x.offset + 16 * i + 8, 8), st->hi & 0xFFFF);
+		}
+	}
+	/* Xmm0..Xmm15: members of the anonymous struct in the union. */
+	for (i = 0; i < 16; i++) {
+		const hvs_regval *xv = &r->val[HVS_REG_X64_XMM0 + i];
+		snprintf(name, sizeof name, "Xmm%u", i);
+		CHECK_OK(hvs_sym_find_field(sym, "nt!_CONTEXT", name, &fl));
+		CHECK_EQ(le_n(c + fl.offset, 8), xv->lo);
+		CHECK_EQ(le_n(c + fl.offset + 8, 8), xv->hi);
+	}
+	/* ContextFlags says every group. */
+	CHECK_OK(hvs_sym_find_field(sym, "nt!_CONTEXT", "ContextFlags", &fl));
+	CHECK_EQ(le_n(c + fl.offset, 4), 0x0010001F);
+	free(r);
+	hvs_sym_close(sym);
+	hvs_image_close(img);
+}
+
 TEST_MAIN(TEST(test_dmp_vol__winguest_full), TEST(test_dmp_vol__winguest_bitmap),
 	  TEST(test_dmp_vol__winguest_symbols),
 	  TEST(test_dmp_vol__sample_bin), TEST(test_dmp_vol__linux_x86_64),
 	  TEST(test_dmp_vol__linux_x86_64_pti), TEST(test_dmp_vol__arm64_refused),
 	  TEST(test_dmp_vol__cli), TEST(test_dmp_vol__unaligned_ranges),
-	  TEST(test_dmp_vol__i386_pae), TEST(test_dmp_vol__generated_os_id))
+	  TEST(test_dmp_vol__i386_pae), TEST(test_dmp_vol__generated_os_id),
+	  TEST(test_dmp_vol__context_vs_pdb))

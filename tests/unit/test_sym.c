@@ -461,6 +461,22 @@ static void test_sym__failures(void)
 	CHECK(strstr(hvs_sym_errmsg(s), "damaged") != NULL);
 	hvs_sym_close(s);
 	hvs_image_close(img);
+	/* No path: _NT_SYMBOL_PATH, then _NT_ALTERNATE_SYMBOL_PATH. */
+	{
+		hvs_sym_opts o;
+		CHECK_OK(hvs_image_open(&img, wg_vmrs, NULL));
+		memset(&o, 0, sizeof o);
+		o.vp = HVS_SYM_VP_AUTO;
+		o.flags = HVS_SYM_NO_DOWNLOAD;
+		setenv("_NT_SYMBOL_PATH", "/nonexistent-hvs-test", 1);
+		setenv("_NT_ALTERNATE_SYMBOL_PATH", wg_store, 1);
+		CHECK_OK(hvs_sym_open(&s, img, &o));
+		unsetenv("_NT_SYMBOL_PATH");
+		unsetenv("_NT_ALTERNATE_SYMBOL_PATH");
+		CHECK_OK(hvs_sym_load_kernel(s));
+		hvs_sym_close(s);
+		hvs_image_close(img);
+	}
 	/* A flat folder holding the right PDB works. */
 	CHECK_OK(open_sym(&img, &s, wg_vmrs, WG_DIR, HVS_SYM_VP_AUTO));
 	CHECK_OK(hvs_sym_load_kernel(s));
