@@ -34,81 +34,11 @@
 #include "hvs/hvs.h"
 
 static uint64_t rng_state = 0x243F6A8885A308D3ull;
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
-
-/* Deterministic content of the page at @gpa. */
-static void fill_page(uint64_t gpa, uint8_t *p)
-{
-	static const char *words[] = { "struct ", "return ", "memory ", "the ", "if (",
-				       "static ", "int ", "= 0;\n\t", "page", "_t *",
-				       "->next", "NULL" };
-	uint64_t s = gpa * 0x9E3779B97F4A7C15ull + 1, kind = rnd(&s) % 10;
-	size_t i = 0;
-	if (kind < 3) {
-		memset(p, 0, 4096);
-	} else if (kind < 8) {
-		while (i < 4096) {
-			const char *w = words[rnd(&s) % 12];
-			for (; *w && i < 4096; w++)
-				p[i++] = (uint8_t)*w;
-		}
-	} else {
-		for (i = 0; i < 4096; i += 8) {
-			uint64_t v = rnd(&s);
-			memcpy(p + i, &v, 8);
-		}
-	}
-}
-
-static hvs_status mem_cb(void *ud, uint64_t gpa, void *buf, size_t len)
-{
-	size_t off;
-	(void)ud;
-	/* Ranges and pieces are page-aligned (the writer asks <= 1 MiB). */
-	for (off = 0; off < len; off += 4096)
-		fill_page(gpa + off, (uint8_t *)buf + off);
-	return HVS_OK;
-}
-
+/* Two ranges around a 1 GiB gap below 4 GiB. */
 static int write_state(const char *path, uint64_t gib, hvs_vmrs_encoding enc)
 {
-	hvs_vmrs_writer *w;
-	hvs_vmrs_writer_opts o;
-	char err[HVS_ERRMSG_MAX] = "";
-	hvs_regval cr3 = { 0x1000, 0 };
-	hvs_status s;
-	double t0 = bench_now();
-	memset(&o, 0, sizeof o);
-	o.errbuf = err;
-	o.errbuf_size = sizeof err;
-	o.encoding = enc;
-	s = hvs_vmrs_writer_create(&w, path, &o);
-	if (s == HVS_OK)
-		s = hvs_vmrs_writer_add_vp(w, 0, 1);
-	if (s == HVS_OK)
-		s = hvs_vmrs_writer_set_reg(w, 0, 0, HVS_REG_X64_CR3, &cr3);
-	if (s == HVS_OK)
-		s = hvs_vmrs_writer_add_range(w, 0, (gib - 1) << 30);
-	if (s == HVS_OK)
-		s = hvs_vmrs_writer_add_range(w, 4ull << 30, 1ull << 30);
-	if (s == HVS_OK)
-		s = hvs_vmrs_writer_write_memory_cb(w, mem_cb, NULL);
-	if (s == HVS_OK)
-		s = hvs_vmrs_writer_finish(w);
-	if (s != HVS_OK)
-		fprintf(stderr, "write %s: %s %s\n", path, err, w ? hvs_vmrs_writer_errmsg(w) : "");
-	hvs_vmrs_writer_close(w);
-	if (s == HVS_OK)
-		printf("wrote %s (%s) in %.1f s\n", path,
-		       enc == HVS_VMRS_ENC_RAW ? "raw blocks" : "token streams",
-		       bench_now() - t0);
-	return s == HVS_OK ? 0 : -1;
+	const uint64_t r[2][2] = { { 0, (gib - 1) << 30 }, { 4ull << 30, 1ull << 30 } };
+	return bench_write_state(path, r, 2, enc);
 }
 
 /* Sequential fread of the whole file: the reference speed. */
@@ -154,7 +84,7 @@ static double file_baseline(const char *path, uint8_t *buf, unsigned nrand)
 	} else if (size >= 4096) {
 		for (i = 0; i < nrand; i++) {
 			size_t done = 0;
-			src.read_at(src.ud, (rnd(&s) % (size / 4096)) * 4096, buf, 4096, &done);
+			src.read_at(src.ud, (bench_rnd(&s) % (size / 4096)) * 4096, buf, 4096, &done);
 			total += done;
 		}
 	}
@@ -224,8 +154,8 @@ static int read_phase(const char *path, uint64_t limit, int full)
 	base_rand = file_baseline(path, buf, nrand);
 	t0 = bench_now();
 	for (i = 0; i < nrand; i++) {
-		const hvs_mem_range *q = &r[rnd(&s) % nr];
-		uint64_t a = q->gpa + (rnd(&s) % (q->size / 4096)) * 4096;
+		const hvs_mem_range *q = &r[bench_rnd(&s) % nr];
+		uint64_t a = q->gpa + (bench_rnd(&s) % (q->size / 4096)) * 4096;
 		size_t done;
 		if (hvs_image_read(img, HVS_SPACE_GPA, a, buf, 4096, &done) != HVS_OK) {
 			fprintf(stderr, "read: %s\n", hvs_image_errmsg(img));
