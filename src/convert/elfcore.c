@@ -26,30 +26,13 @@
 #include "convert/cvt_priv.h"
 #include "convert/sbuf.h"
 #include "hvs/image.h"
+#include "mem/elf_layout.h"
 #include "mem/image_int.h"
 #include "util/bytes.h"
 #include "util/ovf.h"
 
-enum {
-	EM_386 = 3,
-	EM_X86_64 = 62,
-	EM_AARCH64 = 183,
-	PT_LOAD = 1,
-	PT_NOTE = 4,
-	PN_XNUM = 0xffff,
-	NT_PRSTATUS = 1,
-	NT_FPREGSET = 2,
-	EHDR_SIZE = 64,
-	PHDR_SIZE = 56,
-	SHDR_SIZE = 64
-};
-
-/* Note payload sizes (see src/mem/elf.c, docs/format/elf.md 3). */
-#define PRSTATUS_X86_64_SIZE 336u
-#define PRSTATUS_I386_SIZE 144u
-#define PRSTATUS_ARM64_SIZE 392u
-#define FPSIMD_SIZE 528u
-#define QEMU_CPUSTATE_SIZE 0x1b8u
+/* Header sizes of the ELF64 file this writer lays out. */
+enum { EHDR_SIZE = 64, PHDR_SIZE = 56, SHDR_SIZE = 64 };
 
 /* Read a register of the active VTL; 0 when the image does not hold it. */
 static uint64_t reg_lo(hvs_image *img, uint32_t vp, hvs_reg r, uint64_t *hi)
@@ -89,62 +72,46 @@ static void put_note(hvs__sbuf *b, const char *name, uint32_t type, const void *
 /* x86_64 struct elf_prstatus: pr_pid at 32, pr_reg (user_regs_struct) at 112. */
 static void prstatus_x64(hvs_image *img, uint32_t vp, uint8_t *d)
 {
-	static const int16_t map[27] = {
-		HVS_REG_X64_R15, HVS_REG_X64_R14, HVS_REG_X64_R13, HVS_REG_X64_R12,
-		HVS_REG_X64_RBP, HVS_REG_X64_RBX, HVS_REG_X64_R11, HVS_REG_X64_R10,
-		HVS_REG_X64_R9, HVS_REG_X64_R8, HVS_REG_X64_RAX, HVS_REG_X64_RCX,
-		HVS_REG_X64_RDX, HVS_REG_X64_RSI, HVS_REG_X64_RDI, -1 /* orig_rax */,
-		HVS_REG_X64_RIP, -2 /* cs */, HVS_REG_X64_RFLAGS, HVS_REG_X64_RSP,
-		-3 /* ss */, -4 /* fs_base */, -5 /* gs_base */, -6 /* ds */, -7 /* es */,
-		-8 /* fs */, -9 /* gs */
-	};
 	unsigned i;
 	memset(d, 0, PRSTATUS_X86_64_SIZE);
 	hvs__put_le32(d + 32, vp + 1);
 	for (i = 0; i < 27; i++) {
 		uint64_t v = 0;
-		switch (map[i]) {
-		case -1: v = 0; break; /* QEMU writes 0 too */
-		case -2: v = seg_sel(img, vp, HVS_REG_X64_CS); break;
-		case -3: v = seg_sel(img, vp, HVS_REG_X64_SS); break;
-		case -4: v = reg_lo(img, vp, HVS_REG_X64_FS, NULL); break;
-		case -5: v = reg_lo(img, vp, HVS_REG_X64_GS, NULL); break;
-		case -6: v = seg_sel(img, vp, HVS_REG_X64_DS); break;
-		case -7: v = seg_sel(img, vp, HVS_REG_X64_ES); break;
-		case -8: v = seg_sel(img, vp, HVS_REG_X64_FS); break;
-		case -9: v = seg_sel(img, vp, HVS_REG_X64_GS); break;
-		default: v = reg_lo(img, vp, (hvs_reg)map[i], NULL); break;
+		switch (hvs__elf_x64_pr_reg[i]) {
+		case ELF_PR_ORIG_AX: v = 0; break; /* QEMU writes 0 too */
+		case ELF_PR_CS: v = seg_sel(img, vp, HVS_REG_X64_CS); break;
+		case ELF_PR_SS: v = seg_sel(img, vp, HVS_REG_X64_SS); break;
+		case ELF_PR_FS_BASE: v = reg_lo(img, vp, HVS_REG_X64_FS, NULL); break;
+		case ELF_PR_GS_BASE: v = reg_lo(img, vp, HVS_REG_X64_GS, NULL); break;
+		case ELF_PR_DS: v = seg_sel(img, vp, HVS_REG_X64_DS); break;
+		case ELF_PR_ES: v = seg_sel(img, vp, HVS_REG_X64_ES); break;
+		case ELF_PR_FS: v = seg_sel(img, vp, HVS_REG_X64_FS); break;
+		case ELF_PR_GS: v = seg_sel(img, vp, HVS_REG_X64_GS); break;
+		default: v = reg_lo(img, vp, (hvs_reg)hvs__elf_x64_pr_reg[i], NULL); break;
 		}
-		hvs__put_le64(d + 112 + 8 * i, v);
+		hvs__put_le64(d + PRSTATUS_REG_OFF64 + 8 * i, v);
 	}
 }
 
 /* i386 struct elf_prstatus: pr_pid at 24, pr_reg (17 x u32) at 72. */
 static void prstatus_x86(hvs_image *img, uint32_t vp, uint8_t *d)
 {
-	static const int16_t map[17] = {
-		HVS_REG_X64_RBX, HVS_REG_X64_RCX, HVS_REG_X64_RDX, HVS_REG_X64_RSI,
-		HVS_REG_X64_RDI, HVS_REG_X64_RBP, HVS_REG_X64_RAX, -6 /* xds */,
-		-7 /* xes */, -8 /* xfs */, -9 /* xgs */, -1 /* orig_eax */,
-		HVS_REG_X64_RIP, -2 /* xcs */, HVS_REG_X64_RFLAGS, HVS_REG_X64_RSP,
-		-3 /* xss */
-	};
 	unsigned i;
 	memset(d, 0, PRSTATUS_I386_SIZE);
 	hvs__put_le32(d + 24, vp + 1);
 	for (i = 0; i < 17; i++) {
 		uint64_t v;
-		switch (map[i]) {
-		case -1: v = 0; break;
-		case -2: v = seg_sel(img, vp, HVS_REG_X64_CS); break;
-		case -3: v = seg_sel(img, vp, HVS_REG_X64_SS); break;
-		case -6: v = seg_sel(img, vp, HVS_REG_X64_DS); break;
-		case -7: v = seg_sel(img, vp, HVS_REG_X64_ES); break;
-		case -8: v = seg_sel(img, vp, HVS_REG_X64_FS); break;
-		case -9: v = seg_sel(img, vp, HVS_REG_X64_GS); break;
-		default: v = reg_lo(img, vp, (hvs_reg)map[i], NULL); break;
+		switch (hvs__elf_x86_pr_reg[i]) {
+		case ELF_PR_ORIG_AX: v = 0; break;
+		case ELF_PR_CS: v = seg_sel(img, vp, HVS_REG_X64_CS); break;
+		case ELF_PR_SS: v = seg_sel(img, vp, HVS_REG_X64_SS); break;
+		case ELF_PR_DS: v = seg_sel(img, vp, HVS_REG_X64_DS); break;
+		case ELF_PR_ES: v = seg_sel(img, vp, HVS_REG_X64_ES); break;
+		case ELF_PR_FS: v = seg_sel(img, vp, HVS_REG_X64_FS); break;
+		case ELF_PR_GS: v = seg_sel(img, vp, HVS_REG_X64_GS); break;
+		default: v = reg_lo(img, vp, (hvs_reg)hvs__elf_x86_pr_reg[i], NULL); break;
 		}
-		hvs__put_le32(d + 72 + 4 * i, (uint32_t)v);
+		hvs__put_le32(d + PRSTATUS_REG_OFF32 + 4 * i, (uint32_t)v);
 	}
 }
 
@@ -162,27 +129,17 @@ static void qemu_seg(hvs_image *img, uint32_t vp, hvs_reg r, uint8_t *s)
 /* QEMUCPUState version 1 (QEMU target/i386/arch_dump.c). */
 static void qemu_state(hvs_image *img, uint32_t vp, uint8_t *d)
 {
-	static const hvs_reg gpr[16] = {
-		HVS_REG_X64_RAX, HVS_REG_X64_RBX, HVS_REG_X64_RCX, HVS_REG_X64_RDX,
-		HVS_REG_X64_RSI, HVS_REG_X64_RDI, HVS_REG_X64_RSP, HVS_REG_X64_RBP,
-		HVS_REG_X64_R8, HVS_REG_X64_R9, HVS_REG_X64_R10, HVS_REG_X64_R11,
-		HVS_REG_X64_R12, HVS_REG_X64_R13, HVS_REG_X64_R14, HVS_REG_X64_R15
-	};
-	static const hvs_reg segs[8] = {
-		HVS_REG_X64_CS, HVS_REG_X64_DS, HVS_REG_X64_ES, HVS_REG_X64_FS,
-		HVS_REG_X64_GS, HVS_REG_X64_SS, HVS_REG_X64_LDTR, HVS_REG_X64_TR
-	};
 	uint64_t hi, lo;
 	unsigned i;
 	memset(d, 0, QEMU_CPUSTATE_SIZE);
 	hvs__put_le32(d, 1);
 	hvs__put_le32(d + 4, QEMU_CPUSTATE_SIZE);
 	for (i = 0; i < 16; i++)
-		hvs__put_le64(d + 8 + 8 * i, reg_lo(img, vp, gpr[i], NULL));
+		hvs__put_le64(d + 8 + 8 * i, reg_lo(img, vp, hvs__elf_qemu_gpr[i], NULL));
 	hvs__put_le64(d + 136, reg_lo(img, vp, HVS_REG_X64_RIP, NULL));
 	hvs__put_le64(d + 144, reg_lo(img, vp, HVS_REG_X64_RFLAGS, NULL));
 	for (i = 0; i < 8; i++)
-		qemu_seg(img, vp, segs[i], d + 152 + 24 * i);
+		qemu_seg(img, vp, hvs__elf_qemu_seg[i], d + 152 + 24 * i);
 	/* GDT, IDT: limit at +4, base at +16 (regs.h: limit lo, base hi). */
 	lo = reg_lo(img, vp, HVS_REG_X64_GDTR, &hi);
 	hvs__put_le32(d + 344 + 4, (uint32_t)(lo & 0xffff));
@@ -355,10 +312,10 @@ hvs_status hvs__convert_elf(struct hvs__cvt *c)
 	data_off = (note_off + notes.len + 4095) & ~(uint64_t)4095;
 	memset(eh, 0, sizeof eh);
 	eh[0] = 0x7f; eh[1] = 'E'; eh[2] = 'L'; eh[3] = 'F';
-	eh[4] = 2;  /* ELFCLASS64 */
-	eh[5] = 1;  /* ELFDATA2LSB */
+	eh[4] = ELFCLASS64;
+	eh[5] = ELFDATA2LSB;
 	eh[6] = 1;  /* EV_CURRENT */
-	hvs__put_le16(eh + 16, 4); /* ET_CORE */
+	hvs__put_le16(eh + 16, ET_CORE);
 	hvs__put_le16(eh + 18, machine);
 	hvs__put_le32(eh + 20, 1);
 	hvs__put_le64(eh + 32, phoff);

@@ -20,37 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem/elf_layout.h"
 #include "mem/image_int.h"
 
-/* ELF constants (System V gABI, "ELF Header" and "Program Header"). */
-enum {
-	ELFCLASS32 = 1,
-	ELFCLASS64 = 2,
-	ELFDATA2LSB = 1,
-	ET_CORE = 4,
-	EM_386 = 3,
-	EM_X86_64 = 62,
-	EM_AARCH64 = 183,
-	PT_LOAD = 1,
-	PT_NOTE = 4,
-	PN_XNUM = 0xffff,
-	NT_PRSTATUS = 1,
-	NT_FPREGSET = 2
-};
 
 /* Caps (docs/format/elf.md 5): far above what a VM produces. */
 #define ELF_MAX_PHDRS (1u << 24)       /* program headers */
 #define ELF_MAX_NOTE_BYTES (64u << 20) /* one PT_NOTE segment */
 #define ELF_MAX_VCPUS 4096u            /* hvs__image_add_vp's own cap */
 
-/* Sizes of the note payloads decoded here (docs/format/elf.md 3.x). */
-#define PRSTATUS_X86_64_SIZE 336u /* struct elf_prstatus, x86_64 */
-#define PRSTATUS_I386_SIZE 144u   /* struct elf_prstatus, i386 */
-#define PRSTATUS_ARM64_SIZE 392u  /* struct elf_prstatus, aarch64 */
-#define PRSTATUS_REG_OFF64 112u   /* pr_reg in the 64-bit layouts */
-#define PRSTATUS_REG_OFF32 72u    /* pr_reg in the i386 layout */
-#define FPSIMD_SIZE 528u          /* struct user_fpsimd_state, aarch64 */
-#define QEMU_CPUSTATE_SIZE 0x1b8u /* QEMUCPUState version 1 */
 
 /* One PT_LOAD, before merging; @index and @at name it in messages. */
 typedef struct elf_load {
@@ -348,27 +326,34 @@ static hvs_status vp_for(hvs_image *img, uint32_t k, hvs__regset **rs)
 	return HVS_OK;
 }
 
-/*
- * x86_64 user_regs_struct in NT_PRSTATUS pr_reg (Linux
- * arch/x86/include/asm/user_64.h): 27 u64 in this order.
- */
-static const int16_t x64_pr_reg[27] = {
+const int16_t hvs__elf_x64_pr_reg[27] = {
 	HVS_REG_X64_R15, HVS_REG_X64_R14, HVS_REG_X64_R13, HVS_REG_X64_R12,
 	HVS_REG_X64_RBP, HVS_REG_X64_RBX, HVS_REG_X64_R11, HVS_REG_X64_R10,
 	HVS_REG_X64_R9, HVS_REG_X64_R8, HVS_REG_X64_RAX, HVS_REG_X64_RCX,
-	HVS_REG_X64_RDX, HVS_REG_X64_RSI, HVS_REG_X64_RDI, -1 /* orig_rax */,
-	HVS_REG_X64_RIP, -2 /* cs */, HVS_REG_X64_RFLAGS, HVS_REG_X64_RSP,
-	-3 /* ss */, -4 /* fs_base */, -5 /* gs_base */, -6 /* ds */, -7 /* es */,
-	-8 /* fs */, -9 /* gs */
+	HVS_REG_X64_RDX, HVS_REG_X64_RSI, HVS_REG_X64_RDI, ELF_PR_ORIG_AX,
+	HVS_REG_X64_RIP, ELF_PR_CS, HVS_REG_X64_RFLAGS, HVS_REG_X64_RSP,
+	ELF_PR_SS, ELF_PR_FS_BASE, ELF_PR_GS_BASE, ELF_PR_DS, ELF_PR_ES,
+	ELF_PR_FS, ELF_PR_GS
 };
 
-/* i386 user_regs_struct (asm/user_32.h): 17 u32 in this order. */
-static const int16_t x86_pr_reg[17] = {
+const int16_t hvs__elf_x86_pr_reg[17] = {
 	HVS_REG_X64_RBX, HVS_REG_X64_RCX, HVS_REG_X64_RDX, HVS_REG_X64_RSI,
-	HVS_REG_X64_RDI, HVS_REG_X64_RBP, HVS_REG_X64_RAX, -6 /* xds */,
-	-7 /* xes */, -8 /* xfs */, -9 /* xgs */, -1 /* orig_eax */,
-	HVS_REG_X64_RIP, -2 /* xcs */, HVS_REG_X64_RFLAGS, HVS_REG_X64_RSP,
-	-3 /* xss */
+	HVS_REG_X64_RDI, HVS_REG_X64_RBP, HVS_REG_X64_RAX, ELF_PR_DS,
+	ELF_PR_ES, ELF_PR_FS, ELF_PR_GS, ELF_PR_ORIG_AX,
+	HVS_REG_X64_RIP, ELF_PR_CS, HVS_REG_X64_RFLAGS, HVS_REG_X64_RSP,
+	ELF_PR_SS
+};
+
+const hvs_reg hvs__elf_qemu_gpr[16] = {
+	HVS_REG_X64_RAX, HVS_REG_X64_RBX, HVS_REG_X64_RCX, HVS_REG_X64_RDX,
+	HVS_REG_X64_RSI, HVS_REG_X64_RDI, HVS_REG_X64_RSP, HVS_REG_X64_RBP,
+	HVS_REG_X64_R8, HVS_REG_X64_R9, HVS_REG_X64_R10, HVS_REG_X64_R11,
+	HVS_REG_X64_R12, HVS_REG_X64_R13, HVS_REG_X64_R14, HVS_REG_X64_R15
+};
+
+const hvs_reg hvs__elf_qemu_seg[8] = {
+	HVS_REG_X64_CS, HVS_REG_X64_DS, HVS_REG_X64_ES, HVS_REG_X64_FS,
+	HVS_REG_X64_GS, HVS_REG_X64_SS, HVS_REG_X64_LDTR, HVS_REG_X64_TR
 };
 
 /*
@@ -379,7 +364,7 @@ static const int16_t x86_pr_reg[17] = {
  */
 static void put_prstatus_x86(hvs__regset *rs, const uint8_t *d, int is64)
 {
-	const int16_t *map = is64 ? x64_pr_reg : x86_pr_reg;
+	const int16_t *map = is64 ? hvs__elf_x64_pr_reg : hvs__elf_x86_pr_reg;
 	unsigned n = is64 ? 27 : 17, i;
 	const uint8_t *r = d + (is64 ? PRSTATUS_REG_OFF64 : PRSTATUS_REG_OFF32);
 	uint64_t v[27], fs_base = 0, gs_base = 0;
@@ -393,17 +378,17 @@ static void put_prstatus_x86(hvs__regset *rs, const uint8_t *d, int is64)
 		int id = map[i];
 		uint64_t sel = v[i] & 0xffff;
 		switch (id) {
-		case -1: case -4: case -5:
+		case ELF_PR_ORIG_AX: case ELF_PR_FS_BASE: case ELF_PR_GS_BASE:
 			break;
-		case -2:
+		case ELF_PR_CS:
 			hvs__regset_put(rs, HVS_REG_X64_CS, 0, sel << 32);
 			hvs__regset_put(rs, HVS_REG_X64_CPL, sel & 3, 0);
 			break;
-		case -3: hvs__regset_put(rs, HVS_REG_X64_SS, 0, sel << 32); break;
-		case -6: hvs__regset_put(rs, HVS_REG_X64_DS, 0, sel << 32); break;
-		case -7: hvs__regset_put(rs, HVS_REG_X64_ES, 0, sel << 32); break;
-		case -8: hvs__regset_put(rs, HVS_REG_X64_FS, fs_base, sel << 32); break;
-		case -9: hvs__regset_put(rs, HVS_REG_X64_GS, gs_base, sel << 32); break;
+		case ELF_PR_SS: hvs__regset_put(rs, HVS_REG_X64_SS, 0, sel << 32); break;
+		case ELF_PR_DS: hvs__regset_put(rs, HVS_REG_X64_DS, 0, sel << 32); break;
+		case ELF_PR_ES: hvs__regset_put(rs, HVS_REG_X64_ES, 0, sel << 32); break;
+		case ELF_PR_FS: hvs__regset_put(rs, HVS_REG_X64_FS, fs_base, sel << 32); break;
+		case ELF_PR_GS: hvs__regset_put(rs, HVS_REG_X64_GS, gs_base, sel << 32); break;
 		default: hvs__regset_put(rs, (hvs_reg)id, v[i], 0); break;
 		}
 	}
@@ -468,16 +453,6 @@ static void put_qemu_seg(hvs__regset *rs, hvs_reg reg, const uint8_t *s)
 static hvs_status put_qemu_state(hvs_image *img, hvs__regset *rs, const uint8_t *d,
 				 uint32_t n, uint64_t at)
 {
-	static const hvs_reg gpr[16] = {
-		HVS_REG_X64_RAX, HVS_REG_X64_RBX, HVS_REG_X64_RCX, HVS_REG_X64_RDX,
-		HVS_REG_X64_RSI, HVS_REG_X64_RDI, HVS_REG_X64_RSP, HVS_REG_X64_RBP,
-		HVS_REG_X64_R8, HVS_REG_X64_R9, HVS_REG_X64_R10, HVS_REG_X64_R11,
-		HVS_REG_X64_R12, HVS_REG_X64_R13, HVS_REG_X64_R14, HVS_REG_X64_R15
-	};
-	static const hvs_reg segs[8] = {
-		HVS_REG_X64_CS, HVS_REG_X64_DS, HVS_REG_X64_ES, HVS_REG_X64_FS,
-		HVS_REG_X64_GS, HVS_REG_X64_SS, HVS_REG_X64_LDTR, HVS_REG_X64_TR
-	};
 	uint32_t ver, size;
 	unsigned i;
 	if (n < 8)
@@ -494,11 +469,11 @@ static hvs_status put_qemu_state(hvs_image *img, hvs__regset *rs, const uint8_t 
 				   ": size field 0x%x, expected at least 0x%x and at most the "
 				   "note's 0x%x bytes", at, size, QEMU_CPUSTATE_SIZE, n);
 	for (i = 0; i < 16; i++)
-		hvs__regset_put(rs, gpr[i], hvs__le64(d + 8 + 8 * i), 0);
+		hvs__regset_put(rs, hvs__elf_qemu_gpr[i], hvs__le64(d + 8 + 8 * i), 0);
 	hvs__regset_put(rs, HVS_REG_X64_RIP, hvs__le64(d + 136), 0);
 	hvs__regset_put(rs, HVS_REG_X64_RFLAGS, hvs__le64(d + 144), 0);
 	for (i = 0; i < 8; i++)
-		put_qemu_seg(rs, segs[i], d + 152 + 24 * i);
+		put_qemu_seg(rs, hvs__elf_qemu_seg[i], d + 152 + 24 * i);
 	/* GDT and IDT reuse QEMUCPUSegment: limit at +4, base at +16. */
 	hvs__regset_put(rs, HVS_REG_X64_GDTR, hvs__le32(d + 344 + 4) & 0xffff,
 			hvs__le64(d + 344 + 16));
