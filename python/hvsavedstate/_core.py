@@ -9,7 +9,7 @@ import os
 from ctypes import byref, c_int, c_int64, c_double, c_size_t, c_uint, c_uint64, c_void_p
 from dataclasses import dataclass, field
 from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
-                    Sequence, Tuple, Union)
+                    Sequence, Tuple, TypeVar, Union)
 
 from . import _lib as L
 
@@ -270,7 +270,30 @@ class Region:
 # ----------------------------------------------------------------- image
 
 
-class Image:
+_C = TypeVar("_C", bound="_Closable")
+
+
+class _Closable:
+    """A handle owner: ``with`` closes it, and so does garbage collection
+    (errors there are swallowed: the interpreter may be shutting down)."""
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Image(_Closable):
     """An open guest image (.vmrs, .bin + .vsv, ELF core or raw image).
 
     Options mirror the CLI's (cli/vpopts.c): ``format`` ("auto", "vmrs",
@@ -357,18 +380,6 @@ class Image:
         if self._h is not None:
             L.lib.hvs_image_close(self._h)
             self._h = None
-
-    def __enter__(self) -> "Image":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     @property
     def closed(self) -> bool:
@@ -838,7 +849,7 @@ class Key:
             yield from c.walk()
 
 
-class Store:
+class Store(_Closable):
     """A HyperVStorage container (.vmrs/.vmcx/.vsv): its key tree.
 
     Open a file with Store(path), or get the one under an image with
@@ -872,18 +883,6 @@ class Store:
         if self._owned and self._h is not None:
             L.lib.hvs_store_close(self._h)
         self._h = None
-
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def errmsg(self) -> str:
         self._live()

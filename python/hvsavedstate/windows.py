@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence
 
 from . import _lib as L
-from ._core import VP, HvsError, Image, _s
+from ._core import VP, HvsError, Image, _Closable, _s
 
 
 def format_guid(guid: bytes, age: Optional[int] = None) -> str:
@@ -125,7 +125,7 @@ def _opt(b: Optional[bytes]) -> Optional[str]:
     return _s(b) if b else None
 
 
-class Symbols:
+class Symbols(_Closable):
     """A Windows symbol provider for an image (hvs_sym): locates the kernel,
     loads PDBs along a dbghelp-style symbol path, resolves globals and
     types.  ``symbol_path`` None takes $_NT_SYMBOL_PATH (unless
@@ -162,18 +162,6 @@ class Symbols:
         if self._h is not None:
             L.lib.hvs_sym_close(self._h)
             self._h = None
-
-    def __enter__(self) -> "Symbols":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def errmsg(self) -> str:
         return _s(L.lib.hvs_sym_errmsg(self.handle))
