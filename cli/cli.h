@@ -36,13 +36,17 @@ int cli_exit_code(hvs_status s);
 
 /* Print "hvs <cmd>: <msg>" to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+	__attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__) || defined(__clang__)
 	__attribute__((format(printf, 2, 3)))
 #endif
 	;
 /* Print "hvs: <msg>" to stderr. */
 void cli_error(const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+	__attribute__((format(gnu_printf, 1, 2)))
+#elif defined(__GNUC__) || defined(__clang__)
 	__attribute__((format(printf, 1, 2)))
 #endif
 	;

@@ -21,7 +21,11 @@ typedef struct hvs__err {
 	char msg[HVS_ERRMSG_MAX];
 } hvs__err;
 
-#if defined(__GNUC__) || defined(__clang__)
+/* mingw-w64 builds use its C99 printf (__USE_MINGW_ANSI_STDIO, set by
+ * CMake), whose checker is gnu_printf; plain "printf" there means msvcrt's. */
+#if defined(__MINGW32__)
+#define HVS__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define HVS__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define HVS__PRINTF(f, a)

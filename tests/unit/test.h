@@ -30,12 +30,16 @@ extern int test__failed;   /* current test failed */
 extern int test__skipped;  /* current test skipped */
 
 void test__fail(const char *file, int line, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+	__attribute__((format(gnu_printf, 3, 4)))
+#elif defined(__GNUC__) || defined(__clang__)
 	__attribute__((format(printf, 3, 4)))
 #endif
 	;
 void test__skip(const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+	__attribute__((format(gnu_printf, 1, 2)))
+#elif defined(__GNUC__) || defined(__clang__)
 	__attribute__((format(printf, 1, 2)))
 #endif
 	;
