@@ -92,7 +92,9 @@ const char *hvs__os_strerror(int code, char *buf, size_t size)
 			 w[n - 1] == L'.'))
 		n--;
 	if (n == 0) {
-		snprintf(buf, size, "Windows error %d", code);
+		/* Systems without the text (wine has none for 336). */
+		snprintf(buf, size, code == ERROR_DIRECTORY_NOT_SUPPORTED
+				    ? "Is a folder (error %d)" : "Windows error %d", code);
 		return buf;
 	}
 	w[n] = L'\0';
@@ -486,7 +488,8 @@ int hvs__mkdir_parents(const char *path)
 		return last();
 	n = wcslen(w);
 	for (i = 1; i < n; i++) {
-		if (w[i] != L'/' && w[i] != L'\\')
+		wchar_t sep = w[i];
+		if (sep != L'/' && sep != L'\\')
 			continue;
 		lastsep = i;
 		/* "C:" and the server or share of "\\server\share" cannot be
@@ -494,7 +497,7 @@ int hvs__mkdir_parents(const char *path)
 		w[i] = L'\0';
 		if (!CreateDirectoryW(w, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
 			e = last();
-		w[i] = path[i] == '\\' ? L'\\' : L'/';
+		w[i] = sep;
 	}
 	if (lastsep) {
 		w[lastsep] = L'\0';
