@@ -54,6 +54,35 @@ static wchar_t *wide(const char *s)
 	return w;
 }
 
+/*
+ * A UTF-8 path as UTF-16 for the wide file APIs.  Paths too long for
+ * MAX_PATH (CreateDirectoryW's limit is 248) become absolute "\\?\"
+ * paths, which Windows takes up to 32767 characters without long-path
+ * support enabled; GetFullPathNameW first does what "\\?\" turns off
+ * (making the path absolute, '/' to '\', "." and "..").
+ */
+static wchar_t *wpath(const char *s)
+{
+	wchar_t *w = wide(s), *full, *out;
+	DWORD n, m;
+	if (!w || wcslen(w) < 248 || wcsncmp(w, L"\\\\?\\", 4) == 0)
+		return w;
+	n = GetFullPathNameW(w, 0, NULL, NULL);
+	full = n ? malloc((size_t)n * sizeof *full) : NULL;
+	m = full ? GetFullPathNameW(w, n, full, NULL) : 0;
+	out = m && m < n ? malloc(((size_t)m + 8) * sizeof *out) : NULL;
+	if (out) {
+		if (full[0] == L'\\' && full[1] == L'\\') /* \\server\share -> \\?\UNC\server\share */
+			swprintf(out, (size_t)m + 8, L"\\\\?\\UNC%ls", full + 1);
+		else
+			swprintf(out, (size_t)m + 8, L"\\\\?\\%ls", full);
+		free(w);
+		w = out;
+	}
+	free(full);
+	return w; /* unchanged when it could not be made absolute */
+}
+
 /* UTF-16 @w as UTF-8 into @buf (truncated at a character boundary, always
  * NUL-terminated); returns the bytes written, NUL excluded. */
 static size_t narrow_into(const wchar_t *w, char *buf, size_t size)
@@ -141,7 +170,7 @@ static HANDLE H(hvs__fh fh)
 /* CreateFileW on a UTF-8 path; INVALID_HANDLE_VALUE with the last error. */
 static HANDLE open_w(const char *path, DWORD access, DWORD share, DWORD disp, DWORD flags)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	HANDLE h;
 	DWORD e;
 	if (!w)
@@ -420,7 +449,7 @@ void hvs__file_unmap(const uint8_t *map, uint64_t size)
 
 FILE *hvs__fopen(const char *path, const char *mode)
 {
-	wchar_t *w = wide(path), wm[8];
+	wchar_t *w = wpath(path), wm[8];
 	size_t i;
 	FILE *f;
 	if (!w)
@@ -440,7 +469,7 @@ FILE *hvs__fopen(const char *path, const char *mode)
 
 int hvs__path_kind(const char *path)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	DWORD a;
 	if (!w)
 		return HVS__PATH_NONE;
@@ -453,7 +482,7 @@ int hvs__path_kind(const char *path)
 
 int hvs__path_rename(const char *from, const char *to, int replace)
 {
-	wchar_t *a = wide(from), *b = a ? wide(to) : NULL;
+	wchar_t *a = wpath(from), *b = a ? wpath(to) : NULL;
 	int e = 0;
 	/* Without MOVEFILE_REPLACE_EXISTING an existing target fails the
 	 * call (ERROR_ALREADY_EXISTS): nothing is replaced unless asked.
@@ -470,7 +499,7 @@ int hvs__path_rename(const char *from, const char *to, int replace)
 
 int hvs__path_remove(const char *path)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	int e = 0;
 	if (!w || !DeleteFileW(w))
 		e = last();
@@ -480,7 +509,7 @@ int hvs__path_remove(const char *path)
 
 int hvs__mkdir_parents(const char *path)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	size_t i, n, lastsep = 0;
 	int e = 0;
 	DWORD a;
