@@ -21,6 +21,7 @@
 #ifndef ERROR_DIRECTORY_NOT_SUPPORTED
 #define ERROR_DIRECTORY_NOT_SUPPORTED 336L
 #endif
+#include <errno.h>
 #include <limits.h>
 #include <process.h>
 #include <stdlib.h>
@@ -204,6 +205,23 @@ static int disk_size(HANDLE h, uint64_t *size)
 	return 0;
 }
 
+/* errno for a failed open, for callers of hvs_source_open_file() that
+ * follow its documented errno (the message uses the Windows code). */
+static int set_errno(int e)
+{
+	switch (e) {
+	case ERROR_FILE_NOT_FOUND:
+	case ERROR_PATH_NOT_FOUND:
+	case ERROR_INVALID_NAME: errno = ENOENT; break;
+	case ERROR_ACCESS_DENIED:
+	case ERROR_SHARING_VIOLATION: errno = EACCES; break;
+	case ERROR_DIRECTORY_NOT_SUPPORTED: errno = EISDIR; break;
+	case ERROR_NOT_ENOUGH_MEMORY: errno = ENOMEM; break;
+	default: errno = EIO; break;
+	}
+	return e;
+}
+
 int hvs__file_open_read(hvs__fh *out, const char *path, uint64_t *size)
 {
 	/* Share everything: Hyper-V, a backup tool or an editor may hold the
@@ -213,11 +231,11 @@ int hvs__file_open_read(hvs__fh *out, const char *path, uint64_t *size)
 	int e;
 	*out = HVS__FH_NONE;
 	if (h == INVALID_HANDLE_VALUE)
-		return open_error(path);
+		return set_errno(open_error(path));
 	e = disk_size(h, size);
 	if (e) {
 		CloseHandle(h);
-		return e;
+		return set_errno(e);
 	}
 	*out = (hvs__fh)h;
 	return 0;
