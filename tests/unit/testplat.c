@@ -24,31 +24,6 @@
 #include <unistd.h>
 #endif
 
-/* Read a whole (small) stream into a NUL-terminated malloc'd buffer. */
-static char *slurp_stream(FILE *f, size_t *len)
-{
-	size_t n = 0, cap = 1 << 16, k;
-	char *buf = malloc(cap);
-	if (!buf)
-		return NULL;
-	while ((k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += k;
-		if (cap - n < 4096) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 int test_shf(const char *fmt, ...)
 {
 	char cmd[16384];
@@ -98,6 +73,31 @@ const char *test_bin_path(const char *rel)
 
 #ifndef _WIN32
 /* ============================================================== POSIX */
+
+/* Read a whole (small) stream into a NUL-terminated malloc'd buffer. */
+static char *slurp_stream(FILE *f, size_t *len)
+{
+	size_t n = 0, cap = 1 << 16, k;
+	char *buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	while ((k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += k;
+		if (cap - n < 4096) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
 
 const char *test_sh_unavailable(void)
 {
@@ -380,7 +380,8 @@ int test_sh(const char *cmd, char **out, size_t *len)
 	f = fopen(script, "wb");
 	if (!f)
 		goto done;
-	fprintf(f, "{\n%s\n} > '%s'\necho $? > '%s' && mv -f '%s' '%s'\n", cmd, u_out, u_rctmp,
+	/* A subshell, so that an "exit" in @cmd still reaches the last line. */
+	fprintf(f, "(\n%s\n) > '%s'\necho $? > '%s' && mv -f '%s' '%s'\n", cmd, u_out, u_rctmp,
 		u_rctmp, u_rc);
 	if (fclose(f) != 0)
 		goto done;
@@ -398,9 +399,9 @@ int test_sh(const char *cmd, char **out, size_t *len)
 		goto done;
 	CloseHandle(pi.hThread);
 	CloseHandle(pi.hProcess);
-	/* Poll: 1, 2, 4 .. 64 ms; give up after 20 minutes. */
+	/* Poll: 1, 2, 4 .. 64 ms; give up after 10 minutes (ctest's timeout). */
 	while (GetFileAttributesW(wrc) == INVALID_FILE_ATTRIBUTES) {
-		if (waited > 20u * 60u * 1000u)
+		if (waited > 10u * 60u * 1000u)
 			goto done;
 		Sleep(step);
 		waited += step;
