@@ -97,7 +97,7 @@ const char *test_tmp_path(const char *name)
 
 uint8_t *test_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = test_fopen(path, "rb");
 	uint8_t *buf = NULL;
 	long sz;
 	if (!f)
@@ -120,7 +120,7 @@ uint8_t *test_read_file(const char *path, size_t *len)
 
 int test_write_file(const char *path, const void *data, size_t len)
 {
-	FILE *f = fopen(path, "wb");
+	FILE *f = test_fopen(path, "wb");
 	int ok;
 	if (!f)
 		return -1;

@@ -14,6 +14,7 @@
 
 #ifdef _WIN32
 #include <windows.h>
+#include <winioctl.h>
 #else
 #include <dirent.h>
 #include <fcntl.h>
@@ -169,6 +170,42 @@ int test_exists(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0;
+}
+
+FILE *test_fopen(const char *path, const char *mode)
+{
+	return fopen(path, mode);
+}
+
+int test_make_sparse(const char *path, unsigned long long size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	int rc;
+	if (fd < 0)
+		return -1;
+	rc = ftruncate(fd, (off_t)size);
+	return close(fd) == 0 && rc == 0 ? 0 : -1;
+}
+
+int test_pwrite(const char *path, unsigned long long off, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	n = pwrite(fd, buf, len, (off_t)off);
+	return close(fd) == 0 && n == (ssize_t)len ? 0 : -1;
+}
+
+int test_pread(const char *path, unsigned long long off, void *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, (off_t)off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
 }
 
 int test_set_mtime(const char *path, long long secs)
@@ -572,6 +609,82 @@ int test_exists(const char *path)
 	int r = w && GetFileAttributesW(w) != INVALID_FILE_ATTRIBUTES;
 	free(w);
 	return r;
+}
+
+FILE *test_fopen(const char *path, const char *mode)
+{
+	wchar_t *w = wide(path), *m = wide(mode);
+	FILE *f = w && m ? _wfopen(w, m) : NULL;
+	free(w);
+	free(m);
+	return f;
+}
+
+static HANDLE open_rw(const char *path, DWORD access, DWORD disp)
+{
+	wchar_t *w = wide(path);
+	HANDLE h = INVALID_HANDLE_VALUE;
+	if (w)
+		h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+				NULL, disp, FILE_ATTRIBUTE_NORMAL, NULL);
+	free(w);
+	return h;
+}
+
+int test_make_sparse(const char *path, unsigned long long size)
+{
+	HANDLE h = open_rw(path, GENERIC_READ | GENERIC_WRITE, CREATE_ALWAYS);
+	LARGE_INTEGER li;
+	DWORD got;
+	int rc = -1;
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	/* NTFS allocates only what is written once the file is sparse
+	 * (wine: the Unix file is sparse anyway; the call may fail). */
+	DeviceIoControl(h, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &got, NULL);
+	li.QuadPart = (LONGLONG)size;
+	if (SetFilePointerEx(h, li, NULL, FILE_BEGIN) && SetEndOfFile(h))
+		rc = 0;
+	CloseHandle(h);
+	return rc;
+}
+
+int test_pwrite(const char *path, unsigned long long off, const void *buf, size_t len)
+{
+	HANDLE h = open_rw(path, GENERIC_WRITE, OPEN_EXISTING);
+	OVERLAPPED ov;
+	DWORD n = 0;
+	BOOL ok;
+	if (h == INVALID_HANDLE_VALUE || len > 0x40000000u) {
+		if (h != INVALID_HANDLE_VALUE)
+			CloseHandle(h);
+		return -1;
+	}
+	memset(&ov, 0, sizeof ov);
+	ov.Offset = (DWORD)off;
+	ov.OffsetHigh = (DWORD)(off >> 32);
+	ok = WriteFile(h, buf, (DWORD)len, &n, &ov);
+	CloseHandle(h);
+	return ok && n == len ? 0 : -1;
+}
+
+int test_pread(const char *path, unsigned long long off, void *buf, size_t len)
+{
+	HANDLE h = open_rw(path, GENERIC_READ, OPEN_EXISTING);
+	OVERLAPPED ov;
+	DWORD n = 0;
+	BOOL ok;
+	if (h == INVALID_HANDLE_VALUE || len > 0x40000000u) {
+		if (h != INVALID_HANDLE_VALUE)
+			CloseHandle(h);
+		return -1;
+	}
+	memset(&ov, 0, sizeof ov);
+	ov.Offset = (DWORD)off;
+	ov.OffsetHigh = (DWORD)(off >> 32);
+	ok = ReadFile(h, buf, (DWORD)len, &n, &ov);
+	CloseHandle(h);
+	return ok && n == len ? 0 : -1;
 }
 
 /* FILETIME counts 100 ns from 1601; Unix time seconds from 1970. */

@@ -19,6 +19,7 @@
 #define HVS_TESTPLAT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef _WIN32
 #define TEST_EXE_SUFFIX ".exe"
@@ -83,6 +84,17 @@ const char *test_bin_path(const char *rel);
 /* Set (@value != NULL) or remove an environment variable of this process
  * and of the children it starts.  0 on success. */
 int test_setenv(const char *name, const char *value);
+
+/* fopen() of a UTF-8 path (_wfopen on Windows, where fopen takes the
+ * ANSI code page). */
+FILE *test_fopen(const char *path, const char *mode);
+/* Create (or replace) @path as a sparse file of @size bytes: 0 on success. */
+int test_make_sparse(const char *path, unsigned long long size);
+/* Write / read @len bytes at the 64-bit offset @off of an existing file
+ * (pwrite/pread; WriteFile/ReadFile with OVERLAPPED offsets): 0 when all
+ * were transferred. */
+int test_pwrite(const char *path, unsigned long long off, const void *buf, size_t len);
+int test_pread(const char *path, unsigned long long off, void *buf, size_t len);
 
 /* mkdir -p; 0 on success (also when it exists). */
 int test_mkdirs(const char *path);
