@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The export table of the Windows vmsavedstatedumpprovider.dll (docs/sdk.md,
 # "Using the DLL on Windows in place of Microsoft's"):
-#   check_pe_exports.sh OBJDUMP NM DLL DEF HEADER IMPLIB [API_MD]
+#   check_pe_exports.sh OBJDUMP NM DLL DEF HEADER API_MD [IMPLIB...]
 # checks that
 #  - the DLL's export directory names vmsavedstatedumpprovider.dll and
 #    exports exactly the names of the .def file, undecorated;
@@ -13,10 +13,10 @@
 #    verbose handlers) plus the two hvsavedstate extensions VmSavedState*;
 #    skipped with a note when api.md is absent;
 #  - the DLL imports no MinGW runtime DLL and not hvsavedstate.dll;
-#  - the import libraries (IMPLIB: the .dll.a and/or .lib, ';'-separated)
-#    define __imp_<name> for every export.
+#  - the import libraries (IMPLIB: the .dll.a and/or the .lib) define
+#    __imp_<name> for every export.
 set -euo pipefail
-objdump=$1; nm=$2; dll=$3; def=$4; header=$5; implibs=$6; apimd=${7:-}
+objdump=$1; nm=$2; dll=$3; def=$4; header=$5; apimd=$6; shift 6
 status=0
 fail() { echo "FAIL: $*"; status=1; }
 # Compare two sorted lists; print what differs.
@@ -38,7 +38,7 @@ exported=$(echo "$dump" | awk '/\[Ordinal\/Name Pointer\] Table/ {t=1; next}
 [ -n "$exported" ] || fail "no export table in $dll"
 echo "$(echo "$exported" | wc -l) names exported by $(basename "$dll")"
 # Export directory name (the name a program's import table refers to).
-echo "$dump" | grep -qE '^Name[[:space:]].*[[:space:]]vmsavedstatedumpprovider\.dll$' ||
+grep -qE '^Name[[:space:]].*[[:space:]]vmsavedstatedumpprovider\.dll$' <<< "$dump" ||
   fail "export directory does not name vmsavedstatedumpprovider.dll"
 # Undecorated: no @N suffixes, no leading underscore or '?'.
 bad=$(echo "$exported" | grep -E '@|^_|^\?' || true)
@@ -78,9 +78,7 @@ echo "imports: $(echo $imports)"
 bad=$(echo "$imports" | grep -iE '^(libgcc|libwinpthread|libstdc|hvsavedstate)' || true)
 [ -z "$bad" ] || fail "imports non-system DLLs: $bad"
 
-IFS=';' read -r -a libs <<< "$implibs"
-for lib in "${libs[@]}"; do
-  [ -n "$lib" ] || continue
+for lib in "$@"; do
   if [ ! -f "$lib" ]; then fail "import library $lib missing"; continue; fi
   imps=$("$nm" "$lib" 2>/dev/null | awk '$NF ~ /^__imp_/ {sub(/^__imp_/, "", $NF); print $NF}' | sort -u)
   same "DLL exports" "$exported" "__imp_ symbols of $(basename "$lib")" "$imps"
