@@ -26,9 +26,17 @@
 extern "C" {
 #endif
 
-/** Export macro: the library is built with hidden visibility. */
-#if defined(_WIN32) && defined(HVS_SHARED)
-#  ifdef HVS_BUILDING_LIBRARY
+/**
+ * Export macro: the library is built with hidden visibility.  On Windows
+ * the API is __declspec(dllexport) while hvsavedstate.dll is built and
+ * __declspec(dllimport) for its users; programs that link the static
+ * library (libhvsavedstate.a / hvsavedstate_static in CMake, which sets
+ * it for them) define HVS_STATIC.
+ */
+#if defined(_WIN32)
+#  if defined(HVS_STATIC)
+#    define HVS_API
+#  elif defined(HVS_BUILDING_LIBRARY)
 #    define HVS_API __declspec(dllexport)
 #  else
 #    define HVS_API __declspec(dllimport)

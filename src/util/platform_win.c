@@ -198,10 +198,20 @@ int hvs__file_open_rw_locked(hvs__fh *out, const char *path, uint64_t *size)
 	 * someone already writing makes this fail with a sharing violation. */
 	HANDLE h = open_w(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, OPEN_EXISTING,
 			  FILE_ATTRIBUTE_NORMAL);
+	OVERLAPPED ov;
 	int e;
 	*out = HVS__FH_NONE;
 	if (h == INVALID_HANDLE_VALUE)
 		return open_error(path);
+	/* And a byte-range lock over everything, like the POSIX side's
+	 * F_SETLK: a reader holding LockFileEx also keeps us out. */
+	memset(&ov, 0, sizeof ov);
+	if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD,
+			MAXDWORD, &ov)) {
+		e = last();
+		CloseHandle(h);
+		return e;
+	}
 	e = disk_size(h, size);
 	if (e) {
 		CloseHandle(h);
