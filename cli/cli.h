@@ -122,6 +122,40 @@ void cli_progress_start(cli_progress *p, const char *label, uint64_t total);
 void cli_progress_update(cli_progress *p, uint64_t done);
 void cli_progress_end(cli_progress *p);
 
+/* ----------------------------------------------------------- platform */
+/*
+ * The CLI's few platform spots, all in cli/util.c (the library's are in
+ * src/util/platform_*.c): Windows gets UTF-8 arguments from the UTF-16
+ * command line, binary stdin/stdout/stderr (LF output and raw bytes
+ * identical to Linux), a UTF-8 console, and console control events in
+ * place of signals.
+ */
+
+/* Set up the process; returns the arguments as UTF-8 (on Windows from
+ * GetCommandLineW, owned by the process; elsewhere @argv itself). */
+char **cli_platform_init(int *argc, char **argv);
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+/* Whether stderr is a terminal or console (progress lines). */
+int cli_stderr_is_terminal(void);
+/* Erase the progress line on stderr. */
+void cli_clear_line(void);
+/* fopen() with a UTF-8 name (any characters on Windows too). */
+FILE *cli_fopen(const char *path, const char *mode);
+/*
+ * Turn SIGINT, SIGTERM and SIGHUP (Windows: Ctrl+C, Ctrl+Break, closing
+ * the console, logoff, shutdown) into a flag that cli_interrupted()
+ * reports, so a long operation can stop and clean up; SIGXFSZ is ignored
+ * (a file-size limit becomes a write error).  cli_interrupts_done() says
+ * the cleanup is over (Windows ends the process once a close event's
+ * handler returns, so the handler waits for it, a few seconds at most).
+ */
+void cli_catch_interrupts(void);
+int cli_interrupted(void);
+void cli_interrupts_done(void);
+/* "linux", "windows", ... for hvs --version. */
+const char *cli_platform_name(void);
+
 /* ----------------------------------------------------------- commands */
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);

@@ -9,22 +9,18 @@
  * temporary file and leaves nothing behind on failure; this command adds:
  *  - a progress line on a terminal (bytes done, rate, ETA), none when
  *    stderr is not a terminal or with --quiet;
- *  - SIGINT/SIGTERM/SIGHUP cancel the conversion cleanly (the progress
- *    callback reports them), exit 130;
+ *  - SIGINT/SIGTERM/SIGHUP (Windows: Ctrl+C, Ctrl+Break, closing the
+ *    console) cancel the conversion cleanly (the progress callback
+ *    reports them; cli_catch_interrupts() in cli/util.c), exit 130;
  *  - SIGXFSZ is ignored, so a file-size limit is a write error (EFBIG,
  *    exit 4) and the temporary file is removed, not a killed process;
  *  - --json prints the summary (format, ranges, pages, bytes, seconds,
  *    fields that could not be derived and why, writer notes).
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#ifndef _WIN32
-#include <unistd.h>
-#endif
 
 #include "cli.h"
 #include "commands.h"
@@ -32,13 +28,6 @@
 
 /* Exit status after an interruption (128 + SIGINT, the shell convention). */
 #define CLI_EXIT_INTERRUPTED 130
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-	g_stop = sig;
-}
 
 static void usage(FILE *f)
 {
@@ -85,13 +74,6 @@ typedef struct progress {
 	int drawn;
 } progress;
 
-static double now_s(void)
-{
-	struct timespec ts;
-	timespec_get(&ts, TIME_UTC);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Human size with a binary unit ("1.5 GiB"). */
 static void human(char *buf, size_t n, double v)
 {
@@ -109,11 +91,11 @@ static int on_progress(void *ud, uint64_t done, uint64_t total)
 	progress *p = ud;
 	double t, el, rate;
 	char d[32], tt[32], r[32], eta[32];
-	if (g_stop)
+	if (cli_interrupted())
 		return 1;
 	if (!p->active)
 		return 0;
-	t = now_s();
+	t = cli_now();
 	if (t - p->last < 0.25 && done < total)
 		return 0;
 	p->last = t;
@@ -138,7 +120,7 @@ static int on_progress(void *ud, uint64_t done, uint64_t total)
 static void progress_end(progress *p)
 {
 	if (p->drawn)
-		fprintf(stderr, "\r\033[K");
+		cli_clear_line();
 	fflush(stderr);
 }
 
@@ -194,21 +176,6 @@ static void print_text(const hvs_convert_result *r, const char *out)
 }
 
 /* ------------------------------------------------------------ command */
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* A file-size limit must fail the write (EFBIG), not kill us with a
-	 * temporary file left behind. */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGXFSZ, &sa, NULL);
-}
 
 int cmd_convert(int argc, char **argv)
 {
@@ -285,14 +252,13 @@ int cmd_convert(int argc, char **argv)
 		goto out;
 
 	memset(&pr, 0, sizeof pr);
-#ifndef _WIN32
-	pr.active = !quiet && isatty(2);
-#endif
-	pr.t0 = now_s();
+	pr.active = !quiet && cli_stderr_is_terminal();
+	pr.t0 = cli_now();
 	co.progress = on_progress;
 	co.progress_ud = &pr;
-	install_signals();
+	cli_catch_interrupts();
 	s = hvs_convert(img, out, fmt, &co, &res);
+	cli_interrupts_done(); /* the temporary file is gone or renamed */
 	progress_end(&pr);
 	if (s != HVS_OK) {
 		cli_error("convert %s to %s: %s", st.pos[0], out,

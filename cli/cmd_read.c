@@ -125,7 +125,7 @@ int cmd_read(int argc, char **argv)
 	space = raw ? HVS_SPACE_RAW : HVS_SPACE_GPA;
 
 	if (out) {
-		of = fopen(out, "wb");
+		of = cli_fopen(out, "wb");
 		if (!of) {
 			cli_error("%s: %s", out, strerror(errno));
 			hvs_image_close(img);

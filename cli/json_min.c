@@ -324,14 +324,19 @@ jm_val *jm_parse(const char *text, size_t len, char *err, size_t errn)
 jm_val *jm_parse_file(const char *path, char *err, size_t errn)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	jm_val *v;
 	if (!f) {
 		if (err && errn)
 			snprintf(err, errn, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	return jm_parse_stream(f, path, err, errn);
+}
+
+jm_val *jm_parse_stream(FILE *f, const char *path, char *err, size_t errn)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	jm_val *v;
 	for (;;) {
 		size_t got;
 		if (cap - len < 65536) {

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum jm_type { JM_NULL, JM_BOOL, JM_NUM, JM_STR, JM_ARR, JM_OBJ } jm_type;
 
@@ -27,6 +28,9 @@ typedef struct jm_val {
 jm_val *jm_parse(const char *text, size_t len, char *err, size_t errn);
 /* Parse a whole file; NULL on error. */
 jm_val *jm_parse_file(const char *path, char *err, size_t errn);
+/* The same for an open stream (closed here); @path names it in errors.
+ * The CLI opens files itself (cli_fopen: UTF-8 names on Windows). */
+jm_val *jm_parse_stream(FILE *f, const char *path, char *err, size_t errn);
 void jm_free(jm_val *v);
 /* Member @key of an object (first match), or NULL. */
 const jm_val *jm_get(const jm_val *o, const char *key);

@@ -33,13 +33,14 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	size_t i;
+	argv = cli_platform_init(&argc, argv);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("hvs %s\n", hvs_version());
+		printf("hvs %s (%s)\n", hvs_version(), cli_platform_name());
 		return CLI_EXIT_OK;
 	}
 	for (i = 0; commands[i].name; i++)

@@ -2,11 +2,20 @@
 /* Option parsing, JSON output, hexdump, progress and exit codes for hvs. */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifndef _WIN32
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <fcntl.h>
+#include <io.h>
+#include <shellapi.h>
+#else
 #include <unistd.h>
 #endif
 
@@ -315,21 +324,12 @@ void cli_hexdump(FILE *f, uint64_t addr, const uint8_t *p, size_t n)
 	}
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	timespec_get(&ts, TIME_UTC);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void cli_progress_start(cli_progress *p, const char *label, uint64_t total)
 {
 	memset(p, 0, sizeof *p);
 	p->label = label;
 	p->total = total;
-#ifndef _WIN32
-	p->active = isatty(2);
-#endif
+	p->active = cli_stderr_is_terminal();
 	p->last = 0;
 }
 
@@ -338,7 +338,7 @@ void cli_progress_update(cli_progress *p, uint64_t done)
 	double t;
 	if (!p->active)
 		return;
-	t = now_s();
+	t = cli_now();
 	if (t - p->last < 0.2 && done < p->total)
 		return;
 	p->last = t;
@@ -356,6 +356,203 @@ void cli_progress_update(cli_progress *p, uint64_t done)
 void cli_progress_end(cli_progress *p)
 {
 	if (p->active)
-		fprintf(stderr, "\r\033[K");
+		cli_clear_line();
 	p->active = 0;
 }
+
+/* ----------------------------------------------------------- platform */
+
+static volatile sig_atomic_t g_interrupted;
+
+int cli_interrupted(void)
+{
+	return g_interrupted != 0;
+}
+
+#ifdef _WIN32
+
+/* Whether the console on stderr understands VT sequences (Windows 10). */
+static int g_vt;
+static volatile LONG g_cleanup_done;
+
+char **cli_platform_init(int *argc, char **argv)
+{
+	wchar_t **w;
+	char **out;
+	int n, i;
+	HANDLE err = GetStdHandle(STD_ERROR_HANDLE);
+	DWORD mode;
+	/* Byte-exact streams: "hvs read" output and every text line as on
+	 * Linux (LF, not CRLF). */
+	_setmode(_fileno(stdin), _O_BINARY);
+	_setmode(_fileno(stdout), _O_BINARY);
+	_setmode(_fileno(stderr), _O_BINARY);
+	/* Key names and paths are UTF-8: show them as such. */
+	SetConsoleOutputCP(CP_UTF8);
+	if (GetConsoleMode(err, &mode) &&
+	    SetConsoleMode(err, mode | 0x0004 /* ENABLE_VIRTUAL_TERMINAL_PROCESSING */))
+		g_vt = 1;
+	/* The C runtime's argv is in the ANSI code page: file names outside
+	 * it would be lost.  Take the UTF-16 command line instead. */
+	w = CommandLineToArgvW(GetCommandLineW(), &n);
+	if (!w)
+		return argv;
+	out = calloc((size_t)n + 1, sizeof *out);
+	for (i = 0; out && i < n; i++) {
+		int m = WideCharToMultiByte(CP_UTF8, 0, w[i], -1, NULL, 0, NULL, NULL);
+		out[i] = m > 0 ? malloc((size_t)m) : NULL;
+		if (!out[i] || WideCharToMultiByte(CP_UTF8, 0, w[i], -1, out[i], m, NULL, NULL) != m)
+			out = NULL; /* leaks on this one-time path; falls back */
+	}
+	LocalFree(w);
+	if (!out)
+		return argv;
+	*argc = n;
+	return out; /* lives as long as the process */
+}
+
+double cli_now(void)
+{
+	LARGE_INTEGER c, f;
+	QueryPerformanceCounter(&c);
+	QueryPerformanceFrequency(&f);
+	return (double)c.QuadPart / (double)f.QuadPart;
+}
+
+int cli_stderr_is_terminal(void)
+{
+	DWORD mode;
+	return GetConsoleMode(GetStdHandle(STD_ERROR_HANDLE), &mode) != 0;
+}
+
+void cli_clear_line(void)
+{
+	if (g_vt)
+		fprintf(stderr, "\r\033[K");
+	else
+		fprintf(stderr, "\r%79s\r", "");
+	fflush(stderr);
+}
+
+FILE *cli_fopen(const char *path, const char *mode)
+{
+	wchar_t *wp, wm[8];
+	size_t i;
+	int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+	FILE *f;
+	if (n <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	wp = malloc((size_t)n * sizeof *wp);
+	if (!wp) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wp, n);
+	for (i = 0; mode[i] && i < 7; i++)
+		wm[i] = (wchar_t)(unsigned char)mode[i];
+	wm[i] = L'\0';
+	f = _wfopen(wp, wm);
+	free(wp);
+	return f;
+}
+
+/* Runs on a thread of its own: set the flag the operation polls.  For a
+ * closing console, logoff or shutdown Windows ends the process when this
+ * returns, so wait (a few seconds at most) for the cleanup. */
+static BOOL WINAPI on_ctrl(DWORD ev)
+{
+	int i;
+	g_interrupted = 1;
+	if (ev == CTRL_CLOSE_EVENT || ev == CTRL_LOGOFF_EVENT || ev == CTRL_SHUTDOWN_EVENT)
+		for (i = 0; i < 90 && !g_cleanup_done; i++)
+			Sleep(50);
+	return TRUE;
+}
+
+void cli_catch_interrupts(void)
+{
+	g_cleanup_done = 0;
+	SetConsoleCtrlHandler(on_ctrl, TRUE);
+}
+
+void cli_interrupts_done(void)
+{
+	g_cleanup_done = 1;
+}
+
+const char *cli_platform_name(void)
+{
+	return "windows";
+}
+
+#else /* POSIX */
+
+char **cli_platform_init(int *argc, char **argv)
+{
+	(void)argc;
+	return argv;
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cli_stderr_is_terminal(void)
+{
+	return isatty(2);
+}
+
+void cli_clear_line(void)
+{
+	fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}
+
+FILE *cli_fopen(const char *path, const char *mode)
+{
+	return fopen(path, mode);
+}
+
+static void on_signal(int sig)
+{
+	g_interrupted = sig;
+}
+
+void cli_catch_interrupts(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A file-size limit must fail the write (EFBIG), not kill us with a
+	 * temporary file left behind. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGXFSZ, &sa, NULL);
+}
+
+void cli_interrupts_done(void)
+{
+}
+
+const char *cli_platform_name(void)
+{
+#if defined(__linux__)
+	return "linux";
+#elif defined(__APPLE__)
+	return "macos";
+#elif defined(__FreeBSD__)
+	return "freebsd";
+#else
+	return "posix";
+#endif
+}
+
+#endif

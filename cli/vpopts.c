@@ -7,7 +7,9 @@
  * regs, mem, read, xlat and maps.  Public API only.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,12 +305,18 @@ static hvs_status set_group(hvs_image *img, uint32_t vp, const jm_val *obj, cons
  */
 hvs_status cli_apply_regs_json(hvs_image *img, const char *path, char *err, size_t errn)
 {
-	jm_val *root = jm_parse_file(path, err, errn);
+	FILE *f = cli_fopen(path, "rb");
+	jm_val *root = NULL;
 	const jm_val *cpus;
 	const char *arch_s;
 	hvs_arch arch;
 	hvs_status s = HVS_OK;
 	size_t i;
+	if (!f) {
+		snprintf(err, errn, "%s: %s", path, strerror(errno));
+		return HVS_E_INVALID; /* as for a file that is not JSON */
+	}
+	root = jm_parse_stream(f, path, err, errn);
 	if (!root)
 		return HVS_E_INVALID;
 	cpus = jm_get(root, "cpus");

@@ -4,14 +4,16 @@
  * the summary, progress and cancellation, and streams guest memory to the
  * per-format writers (convert_int.h).
  *
- * Safety model.  The output goes to "<out>.hvs-tmp.XXXXXX" created with
- * mkstemp() in the output's directory (same filesystem, so the final
- * rename() is atomic).  Every error path unlinks the temporary files; only
- * a complete conversion is renamed onto OUT.  Without HVS_CONVERT_FORCE an
- * existing OUT (or sidecar) is refused before anything is written, and the
- * rename is then done with link()+unlink() semantics emulated by checking
- * again right before it, so a file that appeared meanwhile is not replaced
- * silently.  The image is only read.
+ * Safety model.  The output goes to "<out>.hvs-tmp.XXXXXXXX" created
+ * exclusively in the output's directory (same filesystem, so the final
+ * rename is atomic); every file operation goes through the platform layer
+ * (src/util/platform.h: POSIX calls, or UTF-16 Win32 calls and MoveFileExW
+ * on Windows).  Every error path deletes the temporary files; only a
+ * complete conversion is renamed onto OUT.  Without HVS_CONVERT_FORCE an
+ * existing OUT (or sidecar) is refused before anything is written and
+ * checked again right before the rename, so a file that appeared
+ * meanwhile is not replaced silently (on Windows the rename itself then
+ * refuses to replace).  The image is only read.
  *
  * Memory streaming: hvs__cvt_stream_gpa() reads guest memory in chunks of
  * CVT_CHUNK bytes (through the parallel block decoder of convert_mt.c when
@@ -19,16 +21,10 @@
  * each chunk to a sink: the output file for raw, ELF and crash dumps, the
  * .vmrs writer for vmrs.
  */
-#define _GNU_SOURCE 1
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "convert/convert_int.h"
 #include "convert/cvt_priv.h"
@@ -36,6 +32,7 @@
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/ovf.h"
+#include "util/platform.h"
 #include "util/source.h"
 #include "mem/image_int.h"
 
@@ -71,13 +68,6 @@ const char *hvs_convert_strerror(hvs_status st)
 }
 
 /* ----------------------------------------------------------- helpers -- */
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 hvs_status hvs__cvt_err(struct hvs__cvt *c, hvs_status st, const char *fmt, ...)
 {
@@ -129,30 +119,27 @@ void hvs__cvt_add_total(struct hvs__cvt *c, uint64_t bytes)
 	c->total += bytes;
 }
 
-/* Write the whole buffer with pwrite(), reporting errno precisely. */
-static hvs_status pwrite_all(struct hvs__cvt *c, int fd, const char *path, uint64_t off,
+/* Set the conversion's error from OS error @e: "<path>: <what>: <why>". */
+static hvs_status os_err(struct hvs__cvt *c, int e, const char *path, const char *what)
+{
+	char why[256];
+	return hvs__cvt_err(c, e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO, "%s: %s: %s", path,
+			    what, hvs__os_strerror(e, why, sizeof why));
+}
+
+/* Write the whole buffer at @off, reporting the OS's reason precisely. */
+static hvs_status pwrite_all(struct hvs__cvt *c, hvs__fh fh, const char *path, uint64_t off,
 			     const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
-	while (len > 0) {
-		size_t n = len > ((size_t)1 << 30) ? (size_t)1 << 30 : len;
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return hvs__cvt_err(c, HVS_E_IO, "%s: write of %zu bytes at offset %" PRIu64
-					    ": %s", path, n, off, strerror(errno));
-		}
-		if (w == 0)
-			return hvs__cvt_err(c, HVS_E_IO, "%s: write at offset %" PRIu64
-					    " wrote nothing", path, off);
-		p += w;
-		off += (uint64_t)w;
-		len -= (size_t)w;
-		c->bytes_written += (uint64_t)w;
+	int e = hvs__file_pwrite(fh, buf, len, off);
+	if (e) {
+		char why[256];
+		return hvs__cvt_err(c, HVS_E_IO, "%s: write of %zu bytes at offset %" PRIu64
+				    ": %s", path, len, off, hvs__os_strerror(e, why, sizeof why));
 	}
-	if (off > c->file_end && fd == c->fd)
-		c->file_end = off;
+	c->bytes_written += len;
+	if (off + len > c->file_end && fh == c->fh)
+		c->file_end = off + len;
 	return HVS_OK;
 }
 
@@ -162,9 +149,9 @@ hvs_status hvs__cvt_write(struct hvs__cvt *c, uint64_t off, const void *buf, siz
 	if (hvs__add_u64(off, len, &end) || end > (uint64_t)INT64_MAX)
 		return hvs__cvt_err(c, HVS_E_INVALID, "%s: write at offset %" PRIu64
 				    " of %zu bytes overflows", c->out_path, off, len);
-	if (c->fd < 0)
+	if (c->fh == HVS__FH_NONE)
 		return hvs__cvt_err(c, HVS_E_INVALID, "this format writes no output file directly");
-	return pwrite_all(c, c->fd, c->tmp_path, off, buf, len);
+	return pwrite_all(c, c->fh, c->tmp_path, off, buf, len);
 }
 
 hvs_status hvs__cvt_set_size(struct hvs__cvt *c, uint64_t size)
@@ -339,39 +326,21 @@ hvs_status hvs__cvt_copy_gpa(struct hvs__cvt *c, uint64_t gpa, uint64_t len, uin
 
 static int path_exists(const char *p)
 {
-	struct stat st;
-	return lstat(p, &st) == 0;
+	return hvs__path_kind(p) != HVS__PATH_NONE;
 }
 
-/* Create a temporary file beside @final; returns fd or -1. */
-static hvs_status make_temp(struct hvs__cvt *c, const char *final, char **tmp_out, int *fd_out)
+/* Create a temporary file beside @final: "<final>.hvs-tmp.<8 hex>",
+ * exclusively, with the mode an ordinary new file gets (0666 less the
+ * umask on POSIX; the process-wide umask is never touched). */
+static hvs_status make_temp(struct hvs__cvt *c, const char *final, char **tmp_out, hvs__fh *fh_out)
 {
-	size_t n = strlen(final);
-	char *t = hvs__malloc(&c->alloc, n + 48);
-	unsigned long seed;
-	int fd = -1, tries;
-	if (!t)
-		return hvs__cvt_err(c, HVS_E_NOMEM, "%s: out of memory naming its temporary file", final);
-	/* open(O_CREAT | O_EXCL, 0666) rather than mkstemp: the file gets the
-	 * mode the caller's umask gives an ordinary file, without the library
-	 * touching the process-wide umask.  The name only has to be unlikely to
-	 * exist; O_EXCL makes the creation itself safe. */
-	seed = (unsigned long)getpid() ^ (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)t;
-	for (tries = 0; tries < 100; tries++) {
-		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
-		snprintf(t, n + 48, "%s.hvs-tmp.%08lx", final, (seed >> 16) & 0xffffffffUL);
-		fd = open(t, O_RDWR | O_CREAT | O_EXCL, 0666);
-		if (fd >= 0 || errno != EEXIST)
-			break;
+	int e = hvs__file_create_temp(&c->alloc, final, ".hvs-tmp.", "", tmp_out, fh_out);
+	if (e) {
+		char why[256];
+		return hvs__cvt_err(c, e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO,
+				    "%s: cannot create a temporary file beside it: %s", final,
+				    hvs__os_strerror(e, why, sizeof why));
 	}
-	if (fd < 0) {
-		hvs_status st = hvs__cvt_err(c, HVS_E_IO, "%s: cannot create a temporary file beside it: %s",
-					    final, strerror(errno));
-		hvs__free(&c->alloc, t);
-		return st;
-	}
-	*tmp_out = t;
-	*fd_out = fd;
 	return HVS_OK;
 }
 
@@ -379,8 +348,9 @@ hvs_status hvs__cvt_sidecar(struct hvs__cvt *c, const char *suffix, const void *
 {
 	size_t n = strlen(c->out_path), m = strlen(suffix);
 	char *p;
-	int fd;
+	hvs__fh fh;
 	hvs_status s;
+	int e;
 	if (c->side_path)
 		return hvs__cvt_err(c, HVS_E_INVALID, "only one sidecar per conversion");
 	p = hvs__malloc(&c->alloc, n + m + 1);
@@ -391,12 +361,13 @@ hvs_status hvs__cvt_sidecar(struct hvs__cvt *c, const char *suffix, const void *
 	c->side_path = p;
 	if (!(c->opts.flags & HVS_CONVERT_FORCE) && path_exists(p))
 		return hvs__cvt_err(c, HVS_E_INVALID, "%s exists; not replaced without --force (HVS_CONVERT_FORCE)", p);
-	s = make_temp(c, p, &c->side_tmp, &fd);
+	s = make_temp(c, p, &c->side_tmp, &fh);
 	if (s != HVS_OK)
 		return s;
-	s = pwrite_all(c, fd, c->side_tmp, 0, buf, len);
-	if (close(fd) != 0 && s == HVS_OK)
-		s = hvs__cvt_err(c, HVS_E_IO, "%s: close: %s", c->side_tmp, strerror(errno));
+	s = pwrite_all(c, fh, c->side_tmp, 0, buf, len);
+	e = hvs__file_close(fh);
+	if (e && s == HVS_OK)
+		s = os_err(c, e, c->side_tmp, "close");
 	return s;
 }
 
@@ -452,15 +423,15 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 	hvs_convert_result_priv *rp;
 	hvs_convert_result *r;
 	hvs_status s = HVS_OK;
-	double t0 = now_seconds();
-	struct stat st;
+	double t0 = hvs__monotonic_seconds();
+	int e, same = 0;
 
 	if (out)
 		*out = NULL;
 	if (!opts)
 		opts = &defaults;
 	memset(c, 0, sizeof *c);
-	c->fd = -1;
+	c->fh = HVS__FH_NONE;
 	c->img = img;
 	c->opts = *opts;
 	c->out_path = out_path;
@@ -487,23 +458,21 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 				 opts->dmp_type);
 		goto done;
 	}
-	if (stat(out_path, &st) == 0) {
-		struct stat ist;
-		int ifd = hvs__source_fd(&img->src);
-		/* Never replace the input, even when asked to. */
-		if (ifd >= 0 && fstat(ifd, &ist) == 0 && ist.st_dev == st.st_dev &&
-		    ist.st_ino == st.st_ino) {
-			s = hvs__cvt_err(c, HVS_E_INVALID, "%s is the input file", out_path);
-			goto done;
-		}
+	/* Never replace the input, even when asked to (same device and
+	 * inode; same volume and file index on Windows). */
+	if (hvs__source_fh(&img->src) != HVS__FH_NONE &&
+	    hvs__file_same(hvs__source_fh(&img->src), out_path, &same) == 0 && same) {
+		s = hvs__cvt_err(c, HVS_E_INVALID, "%s is the input file", out_path);
+		goto done;
 	}
-	if (lstat(out_path, &st) == 0) {
+	e = hvs__path_kind(out_path);
+	if (e != HVS__PATH_NONE) {
 		if (!(opts->flags & HVS_CONVERT_FORCE)) {
 			s = hvs__cvt_err(c, HVS_E_INVALID, "%s exists; not replaced without --force (HVS_CONVERT_FORCE)",
 					 out_path);
 			goto done;
 		}
-		if (S_ISDIR(st.st_mode)) {
+		if (e == HVS__PATH_DIR) {
 			s = hvs__cvt_err(c, HVS_E_INVALID, "%s is a directory", out_path);
 			goto done;
 		}
@@ -520,41 +489,53 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 	s = hvs__cvt_mt_init(c);
 	if (s != HVS_OK)
 		goto done;
-	s = make_temp(c, out_path, &c->tmp_path, &c->fd);
+	s = make_temp(c, out_path, &c->tmp_path, &c->fh);
 	if (s != HVS_OK) {
-		c->fd = -1;
+		c->fh = HVS__FH_NONE;
 		goto done;
 	}
 	s = run_writer(c, fmt);
 	/* The file's size: what the writer asked for (trailing holes). */
 	if (s == HVS_OK && c->file_size_req > c->file_end) {
-		if (ftruncate(c->fd, (off_t)c->file_size_req) != 0)
+		e = hvs__file_set_size(c->fh, c->file_size_req);
+		if (e) {
+			char why[256];
 			s = hvs__cvt_err(c, HVS_E_IO, "%s: cannot extend to %" PRIu64 " bytes: %s",
-					 c->tmp_path, c->file_size_req, strerror(errno));
-		else
+					 c->tmp_path, c->file_size_req, hvs__os_strerror(e, why, sizeof why));
+		} else {
 			c->file_end = c->file_size_req;
+		}
 	}
-	/* The real size (writers that write through their own descriptor). */
-	if (s == HVS_OK && fstat(c->fd, &st) == 0 && (uint64_t)st.st_size > c->file_end)
-		c->file_end = (uint64_t)st.st_size;
+	/* The real size (writers that write through their own handle). */
+	if (s == HVS_OK) {
+		uint64_t sz;
+		if (hvs__file_size(c->fh, &sz) == 0 && sz > c->file_end)
+			c->file_end = sz;
+	}
 	/* Replacing a file: make the new one durable before the old one goes. */
-	if (s == HVS_OK && c->replacing && fsync(c->fd) != 0)
-		s = hvs__cvt_err(c, HVS_E_IO, "%s: fsync: %s", c->tmp_path, strerror(errno));
-	if (c->fd >= 0 && close(c->fd) != 0 && s == HVS_OK)
-		s = hvs__cvt_err(c, HVS_E_IO, "%s: close: %s", c->tmp_path, strerror(errno));
-	c->fd = -1;
+	if (s == HVS_OK && c->replacing && (e = hvs__file_sync(c->fh)) != 0)
+		s = os_err(c, e, c->tmp_path, "flush to disk");
+	e = hvs__file_close(c->fh);
+	if (e && s == HVS_OK)
+		s = os_err(c, e, c->tmp_path, "close");
+	c->fh = HVS__FH_NONE;
 	if (s == HVS_OK && !(opts->flags & HVS_CONVERT_FORCE) &&
 	    (path_exists(out_path) || (c->side_path && path_exists(c->side_path))))
 		s = hvs__cvt_err(c, HVS_E_INVALID, "%s appeared during the conversion; not replaced",
 				 out_path);
-	if (s == HVS_OK && c->side_tmp && rename(c->side_tmp, c->side_path) != 0)
+	if (s == HVS_OK && c->side_tmp &&
+	    (e = hvs__path_rename(c->side_tmp, c->side_path, opts->flags & HVS_CONVERT_FORCE)) != 0) {
+		char why[256];
 		s = hvs__cvt_err(c, HVS_E_IO, "rename %s to %s: %s", c->side_tmp, c->side_path,
-				 strerror(errno));
-	if (s == HVS_OK && rename(c->tmp_path, out_path) != 0) {
+				 hvs__os_strerror(e, why, sizeof why));
+	}
+	if (s == HVS_OK &&
+	    (e = hvs__path_rename(c->tmp_path, out_path, opts->flags & HVS_CONVERT_FORCE)) != 0) {
+		char why[256];
 		s = hvs__cvt_err(c, HVS_E_IO, "rename %s to %s: %s", c->tmp_path, out_path,
-				 strerror(errno));
+				 hvs__os_strerror(e, why, sizeof why));
 		if (c->side_path)
-			unlink(c->side_path);
+			hvs__path_remove(c->side_path);
 	}
 	if (s == HVS_OK) {
 		hvs__free(&c->alloc, c->tmp_path);
@@ -567,12 +548,11 @@ hvs_status hvs_convert(hvs_image *img, const char *out_path, hvs_convert_format 
 		}
 	}
 done:
-	if (c->fd >= 0)
-		close(c->fd);
+	hvs__file_close(c->fh);
 	if (c->tmp_path)
-		unlink(c->tmp_path);
+		hvs__path_remove(c->tmp_path);
 	if (c->side_tmp)
-		unlink(c->side_tmp);
+		hvs__path_remove(c->side_tmp);
 	hvs__free(&c->alloc, c->side_path);
 	r->ranges = c->ranges_written;
 	r->memory_bytes = c->mem_bytes;
@@ -580,7 +560,7 @@ done:
 	r->bytes_written = c->bytes_written;
 	r->file_size = c->file_end;
 	r->workers = c->workers;
-	r->seconds = now_seconds() - t0;
+	r->seconds = hvs__monotonic_seconds() - t0;
 	if (s != HVS_OK) {
 		if (!c->err_set)
 			snprintf(c->err.msg, sizeof c->err.msg, "%s", hvs_convert_strerror(s));

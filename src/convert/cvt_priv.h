@@ -16,6 +16,7 @@
 #include "hvs/convert.h"
 #include "util/alloc.h"
 #include "util/err.h"
+#include "util/platform.h"
 
 typedef struct hvs__cvt_patch {
 	uint64_t gpa;
@@ -32,7 +33,7 @@ struct hvs__cvt {
 	hvs_convert_result *res;
 	const char *out_path;
 	char *tmp_path;            /* output temp file (owned) */
-	int fd;                    /* on tmp_path, or -1 */
+	hvs__fh fh;                /* on tmp_path, or HVS__FH_NONE */
 	int replacing;             /* OUT existed (force) */
 	char *side_path;           /* "<out><suffix>" (owned) */
 	char *side_tmp;            /* its temp file (owned) */

@@ -4,7 +4,9 @@
  *
  * Three paths, chosen per call:
  *
- *  1. copy_file_range (hvs__cvt_copy_direct): when no patch applies and
+ *  1. copy_file_range (hvs__cvt_copy_direct, through the platform layer
+ *     src/util/platform.h; Linux only, elsewhere path 1 reads and writes
+ *     8 MiB pieces): when no patch applies and
  *     the bytes are the input file's own and contiguous -- a raw image or
  *     ELF core range (its extent), or a run of raw 1 MiB RamBlocks of a
  *     .vmrs whose values follow each other in the file -- the kernel
@@ -26,17 +28,13 @@
  * its slice, so damaged blocks give exactly the error (and the page-level
  * salvage) of hvs_image_read().
  */
-#define _GNU_SOURCE 1
-#include <errno.h>
-#include <pthread.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "codec/codec.h"
 #include "convert/cvt_priv.h"
 #include "hvs/image.h"
 #include "mem/image_int.h"
+#include "util/platform.h"
 #include "util/source.h"
 #include "vmrs/bulk.h"
 
@@ -56,10 +54,10 @@ typedef struct slot {
 } slot;
 
 struct hvs__cvt_mt {
-	pthread_t th[MAX_WORKERS];
+	hvs__thread th[MAX_WORKERS];
 	unsigned nth;          /* helper threads running */
-	pthread_mutex_t mu;
-	pthread_cond_t cv_work, cv_done;
+	hvs__mutex mu;
+	hvs__cond cv_work, cv_done;
 	int quit;
 	slot *ring;
 	size_t nring;
@@ -90,32 +88,29 @@ static slot *claim(struct hvs__cvt_mt *m)
 	return NULL;
 }
 
-static void *worker(void *arg)
+static void worker(void *arg)
 {
 	struct hvs__cvt_mt *m = arg;
-	pthread_mutex_lock(&m->mu);
+	hvs__mutex_lock(&m->mu);
 	for (;;) {
 		slot *s;
 		while (!m->quit && !(s = claim(m)))
-			pthread_cond_wait(&m->cv_work, &m->mu);
+			hvs__cond_wait(&m->cv_work, &m->mu);
 		if (m->quit)
 			break;
-		pthread_mutex_unlock(&m->mu);
+		hvs__mutex_unlock(&m->mu);
 		decode_slot(s);
-		pthread_mutex_lock(&m->mu);
+		hvs__mutex_lock(&m->mu);
 		s->state = SLOT_DONE;
-		pthread_cond_broadcast(&m->cv_done);
+		hvs__cond_broadcast(&m->cv_done);
 	}
-	pthread_mutex_unlock(&m->mu);
-	return NULL;
+	hvs__mutex_unlock(&m->mu);
 }
 
 static unsigned online_cpus(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		return 1;
-	return n > (long)MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+	unsigned n = hvs__cpu_count();
+	return n > MAX_WORKERS ? MAX_WORKERS : n;
 }
 
 hvs_status hvs__cvt_mt_init(struct hvs__cvt *c)
@@ -151,12 +146,12 @@ static hvs_status mt_start(struct hvs__cvt *c)
 		if (!m->ring[i].in || !m->ring[i].out)
 			return hvs__cvt_err(c, HVS_E_NOMEM, "out of memory for the decode ring");
 	}
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv_work, NULL);
-	pthread_cond_init(&m->cv_done, NULL);
+	hvs__mutex_init(&m->mu);
+	hvs__cond_init(&m->cv_work);
+	hvs__cond_init(&m->cv_done);
 	/* The calling thread decodes too: workers - 1 helpers. */
 	for (i = 0; i + 1 < c->workers; i++) {
-		if (pthread_create(&m->th[m->nth], NULL, worker, m) != 0)
+		if (hvs__thread_start(&m->th[m->nth], worker, m) != 0)
 			break; /* fewer helpers: still correct, only slower */
 		m->nth++;
 	}
@@ -170,15 +165,15 @@ void hvs__cvt_mt_free(struct hvs__cvt *c)
 	if (!m)
 		return;
 	if (m->ring && m->ring[m->nring - 1].out) {
-		pthread_mutex_lock(&m->mu);
+		hvs__mutex_lock(&m->mu);
 		m->quit = 1;
-		pthread_cond_broadcast(&m->cv_work);
-		pthread_mutex_unlock(&m->mu);
+		hvs__cond_broadcast(&m->cv_work);
+		hvs__mutex_unlock(&m->mu);
 		for (i = 0; i < m->nth; i++)
-			pthread_join(m->th[i], NULL);
-		pthread_mutex_destroy(&m->mu);
-		pthread_cond_destroy(&m->cv_work);
-		pthread_cond_destroy(&m->cv_done);
+			hvs__thread_join(&m->th[i]);
+		hvs__mutex_destroy(&m->mu);
+		hvs__cond_destroy(&m->cv_work);
+		hvs__cond_destroy(&m->cv_done);
 	}
 	for (i = 0; m->ring && i < m->nring; i++) {
 		hvs__free(&c->alloc, m->ring[i].in);
@@ -258,18 +253,18 @@ static uint64_t gather_write(struct hvs__cvt *c, struct hvs__cvt_mt *m, uint64_t
 			     hvs_status *st)
 {
 	hvs__cvt_file_sink *fs = ud;
-	struct iovec iov[GATHER_MAX];
-	uint64_t k = 0, total = 0, off = 0;
-	int i;
+	hvs__iov iov[GATHER_MAX];
+	uint64_t k = 0, total = 0, off = 0, wrote = 0;
+	int i, e;
 	*st = HVS_OK;
-	pthread_mutex_lock(&m->mu);
+	hvs__mutex_lock(&m->mu);
 	while (eat + k < fill && k < GATHER_MAX && k < m->nring) {
 		slot *sl = &m->ring[(eat + k) % m->nring];
 		if (sl->state != SLOT_DONE || sl->st != HVS_OK)
 			break;
 		k++;
 	}
-	pthread_mutex_unlock(&m->mu);
+	hvs__mutex_unlock(&m->mu);
 	if (k < 2)
 		return 0;
 	for (i = 0; i < (int)k; i++) {
@@ -280,47 +275,28 @@ static uint64_t gather_write(struct hvs__cvt *c, struct hvs__cvt_mt *m, uint64_t
 		uint64_t gpa = gpa0 + (lo - r0);
 		if (i == 0)
 			off = fs->out_off + (gpa - fs->gpa0);
-		iov[i].iov_base = sl->out + (lo - bs);
-		iov[i].iov_len = (size_t)(hi - lo);
-		hvs__cvt_apply_patches(c, gpa, iov[i].iov_base, iov[i].iov_len);
+		iov[i].base = sl->out + (lo - bs);
+		iov[i].len = (size_t)(hi - lo);
+		hvs__cvt_apply_patches(c, gpa, sl->out + (lo - bs), iov[i].len);
 		total += hi - lo;
 	}
-	/* pwritev may write less: go on from where it stopped. */
-	{
-		struct iovec *v = iov;
-		int nv = (int)k;
-		uint64_t o = off, left = total;
-		while (left > 0) {
-			ssize_t w = pwritev(c->fd, v, nv, (off_t)o);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				*st = hvs__cvt_err(c, HVS_E_IO, "%s: write of %" PRIu64
-						   " bytes at offset %" PRIu64 ": %s",
-						   hvs__cvt_tmp_path(c), left, o,
-						   w < 0 ? strerror(errno) : "nothing written");
-				return 0;
-			}
-			c->bytes_written += (uint64_t)w;
-			o += (uint64_t)w;
-			left -= (uint64_t)w;
-			while (nv > 0 && (size_t)w >= v->iov_len) {
-				w -= (ssize_t)v->iov_len;
-				v++;
-				nv--;
-			}
-			if (nv > 0 && w > 0) {
-				v->iov_base = (uint8_t *)v->iov_base + w;
-				v->iov_len -= (size_t)w;
-			}
-		}
-		if (o > c->file_end)
-			c->file_end = o;
+	/* pwritev on POSIX (short writes continued), one write per slot on
+	 * Windows. */
+	e = hvs__file_pwritev(c->fh, iov, (int)k, off, &wrote);
+	c->bytes_written += wrote;
+	if (off + wrote > c->file_end)
+		c->file_end = off + wrote;
+	if (e) {
+		char why[256];
+		*st = hvs__cvt_err(c, HVS_E_IO, "%s: write of %" PRIu64 " bytes at offset %" PRIu64
+				   ": %s", hvs__cvt_tmp_path(c), total - wrote, off + wrote,
+				   hvs__os_strerror(e, why, sizeof why));
+		return 0;
 	}
-	pthread_mutex_lock(&m->mu);
+	hvs__mutex_lock(&m->mu);
 	for (i = 0; i < (int)k; i++)
 		m->ring[(eat + (uint64_t)i) % m->nring].state = SLOT_EMPTY;
-	pthread_mutex_unlock(&m->mu);
+	hvs__mutex_unlock(&m->mu);
 	*st = hvs__cvt_progress(c, total);
 	return *st == HVS_OK ? k : 0;
 }
@@ -353,20 +329,20 @@ static hvs_status stream_parallel(struct hvs__cvt *c, uint64_t gpa, uint64_t len
 				/* Missing or unreadable: let the read path say so. */
 				sl->st = s;
 				s = HVS_OK;
-				pthread_mutex_lock(&m->mu);
+				hvs__mutex_lock(&m->mu);
 				sl->state = SLOT_DONE;
-				pthread_mutex_unlock(&m->mu);
+				hvs__mutex_unlock(&m->mu);
 			} else if (info.kind == HVS__BLK_RAW) {
-				pthread_mutex_lock(&m->mu);
+				hvs__mutex_lock(&m->mu);
 				sl->state = SLOT_DONE;
-				pthread_mutex_unlock(&m->mu);
+				hvs__mutex_unlock(&m->mu);
 			} else {
 				sl->inlen = (size_t)info.len;
 				sl->base = info.base;
-				pthread_mutex_lock(&m->mu);
+				hvs__mutex_lock(&m->mu);
 				sl->state = SLOT_FILLED;
-				pthread_cond_signal(&m->cv_work);
-				pthread_mutex_unlock(&m->mu);
+				hvs__cond_signal(&m->cv_work);
+				hvs__mutex_unlock(&m->mu);
 			}
 			fill++;
 		}
@@ -383,29 +359,29 @@ static hvs_status stream_parallel(struct hvs__cvt *c, uint64_t gpa, uint64_t len
 		/* Consume the oldest slot, decoding others while it is not done. */
 		{
 			slot *sl = &m->ring[eat % m->nring];
-			pthread_mutex_lock(&m->mu);
+			hvs__mutex_lock(&m->mu);
 			m->filled_seq = eat;
 			while (sl->state != SLOT_DONE) {
 				slot *mine = claim(m);
 				if (mine) {
-					pthread_mutex_unlock(&m->mu);
+					hvs__mutex_unlock(&m->mu);
 					decode_slot(mine);
-					pthread_mutex_lock(&m->mu);
+					hvs__mutex_lock(&m->mu);
 					mine->state = SLOT_DONE;
 					continue;
 				}
-				pthread_cond_wait(&m->cv_done, &m->mu);
+				hvs__cond_wait(&m->cv_done, &m->mu);
 			}
-			pthread_mutex_unlock(&m->mu);
+			hvs__mutex_unlock(&m->mu);
 			s = consume(c, sl, r0, r1, gpa, sink, ud);
-			pthread_mutex_lock(&m->mu);
+			hvs__mutex_lock(&m->mu);
 			sl->state = SLOT_EMPTY;
-			pthread_mutex_unlock(&m->mu);
+			hvs__mutex_unlock(&m->mu);
 			eat++;
 		}
 	}
 	/* On error, wait for slots still being decoded before they are reused. */
-	pthread_mutex_lock(&m->mu);
+	hvs__mutex_lock(&m->mu);
 	for (;;) {
 		size_t i, busy = 0;
 		for (i = 0; i < m->nring; i++) {
@@ -415,11 +391,11 @@ static hvs_status stream_parallel(struct hvs__cvt *c, uint64_t gpa, uint64_t len
 		}
 		if (!busy)
 			break;
-		pthread_cond_wait(&m->cv_done, &m->mu);
+		hvs__cond_wait(&m->cv_done, &m->mu);
 	}
 	for (fill = 0; fill < m->nring; fill++)
 		m->ring[fill].state = SLOT_EMPTY;
-	pthread_mutex_unlock(&m->mu);
+	hvs__mutex_unlock(&m->mu);
 	return s;
 }
 
@@ -441,10 +417,10 @@ hvs_status hvs__cvt_stream_impl(struct hvs__cvt *c, uint64_t gpa, uint64_t len,
 /* ------------------------------------------------- copy_file_range path -- */
 
 /*
- * Copy @len bytes from @in_fd at @in_off to the output at @out_off: the
+ * Copy @len bytes from @in_fh at @in_off to the output at @out_off: the
  * kernel's copy_file_range, else pread/pwrite in 8 MiB pieces.
  */
-static hvs_status kcopy(struct hvs__cvt *c, int in_fd, uint64_t in_off, uint64_t len,
+static hvs_status kcopy(struct hvs__cvt *c, hvs__fh in_fh, uint64_t in_off, uint64_t len,
 			uint64_t out_off)
 {
 	static const size_t piece = (size_t)64 << 20;
@@ -452,22 +428,16 @@ static hvs_status kcopy(struct hvs__cvt *c, int in_fd, uint64_t in_off, uint64_t
 	hvs_status s = HVS_OK;
 	int use_cfr = 1;
 	while (len > 0 && s == HVS_OK) {
-		size_t n = len < piece ? (size_t)len : piece;
-		ssize_t w = -1;
-#if defined(__linux__)
+		size_t n = len < piece ? (size_t)len : piece, w = 0;
 		if (use_cfr) {
-			off_t io = (off_t)in_off, oo = (off_t)out_off;
-			w = copy_file_range(in_fd, &io, c->fd, &oo, n, 0);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
-				      errno == EINVAL || errno == ETXTBSY || errno == EBADF)) {
-				use_cfr = 0;
-				w = -1;
-				errno = 0;
-			} else if (w < 0) {
+			int e = hvs__file_copy_range(in_fh, in_off, c->fh, out_off, n, &w);
+			if (e == HVS__OS_NOTSUP) {
+				use_cfr = 0; /* not here: read and write instead */
+			} else if (e) {
+				char why[256];
 				s = hvs__cvt_err(c, HVS_E_IO, "%s: copy of %zu bytes at offset %" PRIu64
-						 ": %s", hvs__cvt_tmp_path(c), n, out_off, strerror(errno));
+						 ": %s", hvs__cvt_tmp_path(c), n, out_off,
+						 hvs__os_strerror(e, why, sizeof why));
 				break;
 			} else if (w == 0) {
 				s = hvs__cvt_err(c, HVS_E_CORRUPT, "input file ended at offset %" PRIu64
@@ -475,9 +445,6 @@ static hvs_status kcopy(struct hvs__cvt *c, int in_fd, uint64_t in_off, uint64_t
 				break;
 			}
 		}
-#else
-		use_cfr = 0;
-#endif
 		if (!use_cfr) {
 			size_t got = 0;
 			if (!buf) {
@@ -498,7 +465,7 @@ static hvs_status kcopy(struct hvs__cvt *c, int in_fd, uint64_t in_off, uint64_t
 			s = hvs__cvt_write(c, out_off, buf, n);
 			if (s != HVS_OK)
 				break;
-			w = (ssize_t)n;
+			w = n;
 		} else {
 			c->bytes_written += (uint64_t)w;
 			if (out_off + (uint64_t)w > c->file_end)
@@ -526,18 +493,18 @@ static size_t range_of(hvs_image *img, uint64_t gpa)
 hvs_status hvs__cvt_copy_direct(struct hvs__cvt *c, uint64_t gpa, uint64_t len, uint64_t out_off)
 {
 	hvs_image *img = c->img;
-	int in_fd = hvs__source_fd(&img->src);
+	hvs__fh in_fh = hvs__source_fh(&img->src);
 	hvs_image_format f = hvs_image_get_format(img);
 	uint64_t r0, done = 0;
 	size_t ri;
-	if (in_fd < 0 || len == 0)
+	if (in_fh == HVS__FH_NONE || len == 0)
 		return HVS_E_UNSUPPORTED;
 	/* Extent backends: the range's bytes are at range_file + offset. */
 	if ((f == HVS_FORMAT_ELF || f == HVS_FORMAT_RAW) && img->range_file) {
 		ri = range_of(img, gpa);
 		if (ri == SIZE_MAX)
 			return HVS_E_UNSUPPORTED;
-		return kcopy(c, in_fd, img->range_file[ri] + (gpa - img->ranges[ri].gpa), len,
+		return kcopy(c, in_fh, img->range_file[ri] + (gpa - img->ranges[ri].gpa), len,
 			     out_off);
 	}
 	if (f != HVS_FORMAT_VMRS || hvs_image_gpa_to_raw(img, gpa, &r0) != HVS_OK)
@@ -569,7 +536,7 @@ hvs_status hvs__cvt_copy_direct(struct hvs__cvt *c, uint64_t gpa, uint64_t len, 
 					more = len - done - run_len;
 				run_len += more;
 			}
-			HVS_TRY(kcopy(c, in_fd, run_in, run_len, out_off + done));
+			HVS_TRY(kcopy(c, in_fh, run_in, run_len, out_off + done));
 			done += run_len;
 			continue;
 		}

@@ -14,7 +14,6 @@
  */
 #include <inttypes.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "convert/cvt_priv.h"
 #include "hvs/vmrs_writer.h"
@@ -165,9 +164,9 @@ hvs_status hvs__convert_vmrs(struct hvs__cvt *c)
 	hvs_vmrs_writer_close(w);
 	/* The writer wrote the file itself: count its bytes for the summary. */
 	if (s == HVS_OK) {
-		struct stat st;
-		if (stat(hvs__cvt_tmp_path(c), &st) == 0)
-			c->bytes_written += (uint64_t)st.st_size;
+		uint64_t sz;
+		if (hvs__file_size(c->fh, &sz) == 0)
+			c->bytes_written += sz;
 	}
 	return s;
 }

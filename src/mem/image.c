@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "mem/image_int.h"
+#include "util/source.h"
 
 /* ------------------------------------------------------------ backends */
 
@@ -374,10 +375,11 @@ static hvs_status open_common(hvs_image **out, const hvs_source *src,
 			s = hvs__err_set(&img->err, HVS_E_NOMEM, "out of memory");
 			goto fail;
 		}
-		s = hvs_source_open_file(&img->src, path);
+		char why[256];
+		s = hvs__source_open_file_why(&img->src, path, why, sizeof why);
 		if (s != HVS_OK) {
 			hvs__err_set(&img->err, s, "%s: %s", path,
-				     s == HVS_E_IO ? strerror(errno) : hvs_strerror(s));
+				     s == HVS_E_IO ? why : hvs_strerror(s));
 			goto fail;
 		}
 		img->own_src = 1;

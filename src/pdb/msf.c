@@ -20,15 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if !defined(_WIN32)
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#define PDB_HAVE_MMAP 1
-#endif
-
 #include "pdb/pdb_int.h"
+#include "util/platform.h"
+#include "util/source.h"
 
 /* "Microsoft C/C++ MSF 7.00\r\n" 0x1A "DS" 0 0 0 (LLVM docs, MsfFile). */
 static const uint8_t msf7_magic[32] = {
@@ -401,30 +395,6 @@ hvs_status hvs_pdb_open(hvs_pdb **out, const hvs_source *src,
 	return HVS_OK;
 }
 
-#ifdef PDB_HAVE_MMAP
-/* Map @path read-only; 0 on success, -1 to fall back to positional reads. */
-static int map_file(const char *path, const uint8_t **map, uint64_t *size)
-{
-	struct stat st;
-	void *m;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
-		close(fd);
-		return -1;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd); /* the mapping keeps the file referenced */
-	if (m == MAP_FAILED)
-		return -1;
-	*map = m;
-	*size = (uint64_t)st.st_size;
-	return 0;
-}
-#endif
 
 /* Open by path: map the file where possible (one copy of the bytes, in the
  * page cache), else fall back to the file source. */
@@ -440,18 +410,21 @@ hvs_status hvs_pdb_open_file(hvs_pdb **out, const char *path,
 	pdb = pdb_new(opts);
 	if (!pdb)
 		return HVS_E_NOMEM;
-#ifdef PDB_HAVE_MMAP
+	/* Mapped read-only where the platform can (mmap, a file mapping on
+	 * Windows), else through the file source. */
 	if (!(opts && (opts->flags & HVS_PDB_OPEN_NO_MMAP)) &&
-	    map_file(path, &pdb->map, &pdb->file_size) == 0) {
+	    hvs__file_map(path, &pdb->map, &pdb->file_size) == 0) {
 		s = open_common(pdb);
 		goto done;
 	}
-#endif
-	s = hvs_source_open_file(&pdb->src, path);
-	if (s) {
-		s = hvs__err_set(&pdb->err, HVS_E_IO, "%s: cannot open: %s", path,
-				 strerror(errno));
-		goto done;
+	{
+		char why[256];
+		s = hvs__source_open_file_why(&pdb->src, path, why, sizeof why);
+		if (s) {
+			s = hvs__err_set(&pdb->err, s == HVS_E_NOMEM ? s : HVS_E_IO,
+					 "%s: cannot open: %s", path, why);
+			goto done;
+		}
 	}
 	pdb->src_owned = 1;
 	pdb->file_size = pdb->src.size(pdb->src.ud);
@@ -486,10 +459,7 @@ void hvs_pdb_close(hvs_pdb *pdb)
 	hvs__free(&a, pdb->sfirst);
 	hvs__free(&a, pdb->dir);
 	hvs__free(&a, pdb->scratch);
-#ifdef PDB_HAVE_MMAP
-	if (pdb->map)
-		munmap((void *)(uintptr_t)pdb->map, (size_t)pdb->file_size);
-#endif
+	hvs__file_unmap(pdb->map, pdb->file_size);
 	if (pdb->src_owned)
 		hvs_source_close(&pdb->src);
 	hvs__free(&a, pdb);

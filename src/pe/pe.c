@@ -737,6 +737,9 @@ hvs_status hvs_pe_read_rva(hvs_pe *pe, uint32_t rva, void *buf, size_t len,
 static hvs_status need_dir(hvs_pe *pe, unsigned index, const char *what,
 			   hvs_pe_dir *d)
 {
+	/* Defined on every path: the caller only uses @d on HVS_OK, but the
+	 * compiler cannot know that hvs__err_set() never returns HVS_OK. */
+	memset(d, 0, sizeof *d);
 	if (hvs_pe_get_dir(pe, index, d) != HVS_OK)
 		return hvs__err_set(&pe->err, HVS_E_NOTFOUND,
 				    "the image has no %s", what);

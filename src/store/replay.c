@@ -16,18 +16,11 @@
  * a reader that replays pending entries sees the new state whatever part
  * of step 3 reached the disk.
  */
-#include <errno.h>
 #include <string.h>
-
-#ifndef _WIN32
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
-#endif
 
 #include "store/format.h"
 #include "store/writer_int.h"
+#include "util/platform.h"
 #include "util/util.h"
 
 /* Real logs hold at most 145 entries (a 0x1000 header area); a cap keeps
@@ -47,7 +40,7 @@ typedef struct apply_ctx {
 	hvs__alloc alloc;
 	hvs__err err;
 	hvs_open_reason reason; /* for hvs_open_opts.reason */
-	int fd;
+	hvs__fh fh;            /* read-write, locked (src/util/platform.h) */
 	uint64_t file_size;
 	uint64_t grow_limit;   /* file_size + log size: how far a replay may write */
 	uint8_t *buf;
@@ -56,28 +49,21 @@ typedef struct apply_ctx {
 	uint32_t writes;
 } apply_ctx;
 
-#ifndef _WIN32
-
 /* Read exactly @len bytes at @off.  @what names the structure. */
 static hvs_status rd(apply_ctx *c, uint64_t off, void *buf, size_t len,
 		     const char *what)
 {
-	uint8_t *p = buf;
+	char why[256];
 	size_t done = 0;
-	while (done < len) {
-		ssize_t r = pread(c->fd, p + done, len - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return hvs__err_set(&c->err, HVS_E_IO,
-					    "%s at 0x%" PRIx64 ": read: %s", what,
-					    off, strerror(errno));
-		if (r == 0)
-			return HVS_CORRUPT(&c->err,
-					   "%s at 0x%" PRIx64 ": file ends after %zu of %zu bytes",
-					   what, off, done, len);
-		done += (size_t)r;
-	}
+	int e = hvs__file_pread(c->fh, buf, len, off, &done);
+	if (e)
+		return hvs__err_set(&c->err, HVS_E_IO,
+				    "%s at 0x%" PRIx64 ": read: %s", what,
+				    off, hvs__os_strerror(e, why, sizeof why));
+	if (done < len)
+		return HVS_CORRUPT(&c->err,
+				   "%s at 0x%" PRIx64 ": file ends after %zu of %zu bytes",
+				   what, off, done, len);
 	return HVS_OK;
 }
 
@@ -86,23 +72,18 @@ static hvs_status rd(apply_ctx *c, uint64_t off, void *buf, size_t len,
 static hvs_status wr(apply_ctx *c, uint64_t off, const void *buf, size_t len,
 		     int *stop)
 {
-	const uint8_t *p = buf;
-	size_t done = 0;
+	char why[256];
+	int e;
 	if (c->writes >= c->max_writes) {
 		*stop = 1;
 		return HVS_OK;
 	}
 	c->writes++;
-	while (done < len) {
-		ssize_t r = pwrite(c->fd, p + done, len - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return hvs__err_set(&c->err, HVS_E_IO,
-					    "write of %zu bytes at 0x%" PRIx64 ": %s", len,
-					    off, r < 0 ? strerror(errno) : "no progress");
-		done += (size_t)r;
-	}
+	e = hvs__file_pwrite(c->fh, buf, len, off);
+	if (e)
+		return hvs__err_set(&c->err, HVS_E_IO,
+				    "write of %zu bytes at 0x%" PRIx64 ": %s", len,
+				    off, hvs__os_strerror(e, why, sizeof why));
 	return HVS_OK;
 }
 
@@ -110,8 +91,11 @@ static hvs_status wr(apply_ctx *c, uint64_t off, const void *buf, size_t len,
  * crash-safety argument). */
 static hvs_status sync_file(apply_ctx *c)
 {
-	if (fsync(c->fd) != 0)
-		return hvs__err_set(&c->err, HVS_E_IO, "fsync: %s", strerror(errno));
+	char why[256];
+	int e = hvs__file_sync(c->fh);
+	if (e)
+		return hvs__err_set(&c->err, HVS_E_IO, "fsync: %s",
+				    hvs__os_strerror(e, why, sizeof why));
 	return HVS_OK;
 }
 
@@ -250,37 +234,25 @@ static hvs_status check_entry(apply_ctx *c, const fhdr *h, uint32_t i,
 /* Validate everything, then apply.  *@applied = entries committed. */
 static hvs_status apply(apply_ctx *c, const char *path, uint32_t *applied)
 {
-	struct stat sb;
-	struct flock lk;
+	char why[256];
 	fhdr h;
 	uint8_t lh[HVS_LOG_HEADER_SIZE];
 	uint8_t *raw = NULL;
 	apply_entry *ents = NULL;
 	uint32_t count, max, i;
 	hvs_status s = HVS_OK;
-	int stop = 0;
+	int stop = 0, e;
 
 	memset(&h, 0, sizeof h);
-	c->fd = open(path, O_RDWR);
-	if (c->fd < 0)
-		return hvs__err_set(&c->err, HVS_E_IO, "%s: %s", path,
-				    strerror(errno));
 	/* Exclusive, like the DLL: nobody else may write (or apply) while
-	 * the log is replayed.  POSIX record lock on the whole file. */
-	memset(&lk, 0, sizeof lk);
-	lk.l_type = F_WRLCK;
-	lk.l_whence = SEEK_SET;
-	if (fcntl(c->fd, F_SETLK, &lk) != 0) {
-		if (errno == EACCES || errno == EAGAIN)
-			return hvs__err_set(&c->err, HVS_E_IO,
-					    "%s: locked by another process", path);
-		return hvs__err_set(&c->err, HVS_E_IO, "%s: lock: %s", path,
-				    strerror(errno));
-	}
-	if (fstat(c->fd, &sb) != 0)
-		return hvs__err_set(&c->err, HVS_E_IO, "%s: stat: %s", path,
-				    strerror(errno));
-	c->file_size = (uint64_t)sb.st_size;
+	 * the log is replayed (a POSIX record lock on the whole file; on
+	 * Windows a share mode that lets others read only). */
+	e = hvs__file_open_rw_locked(&c->fh, path, &c->file_size);
+	if (e && hvs__os_err_locked(e))
+		return hvs__err_set(&c->err, HVS_E_IO, "%s: locked by another process", path);
+	if (e)
+		return hvs__err_set(&c->err, HVS_E_IO, "%s: %s", path,
+				    hvs__os_strerror(e, why, sizeof why));
 	HVS_TRY(select_header(c, &h));
 
 	/*
@@ -380,7 +352,6 @@ out:
 	return s;
 }
 
-#endif /* !_WIN32 */
 
 hvs_status hvs__store_apply_replay_log_steps(const char *path,
 					     const hvs_open_opts *opts,
@@ -393,7 +364,7 @@ hvs_status hvs__store_apply_replay_log_steps(const char *path,
 	hvs_status s;
 
 	memset(&c, 0, sizeof c);
-	c.fd = -1;
+	c.fh = HVS__FH_NONE;
 	hvs__alloc_init(&c.alloc, opts ? opts->alloc : NULL);
 	c.chunk = chunk ? chunk : APPLY_CHUNK_DEFAULT;
 	c.max_writes = max_writes;
@@ -405,21 +376,14 @@ hvs_status hvs__store_apply_replay_log_steps(const char *path,
 		s = hvs__err_set(&c.err, HVS_E_INVALID, "apply replay log: NULL path");
 		goto out;
 	}
-#ifdef _WIN32
-	s = hvs__err_set(&c.err, HVS_E_UNSUPPORTED,
-			 "apply replay log: not implemented on Windows yet");
-	goto out;
-#else
 	c.buf = hvs__malloc(&c.alloc, c.chunk);
 	if (!c.buf) {
 		s = hvs__err_set(&c.err, HVS_E_NOMEM, "apply replay log: out of memory");
 		goto out;
 	}
 	s = apply(&c, path, &n);
-	if (c.fd >= 0)
-		close(c.fd); /* also drops the lock */
+	hvs__file_close(c.fh); /* also drops the lock */
 	hvs__free(&c.alloc, c.buf);
-#endif
 	if (applied)
 		*applied = n;
 	if (writes_done)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "store/store_int.h"
+#include "util/source.h"
 
 /* ------------------------------------------------------------ problems */
 
@@ -826,16 +827,17 @@ hvs_status hvs_store_open_file(hvs_store **out, const char *path,
 {
 	hvs_source src;
 	hvs_status s;
+	char why[256];
 
 	if (!out || !path)
 		return HVS_E_INVALID;
 	*out = NULL;
-	s = hvs_source_open_file(&src, path);
+	s = hvs__source_open_file_why(&src, path, why, sizeof why);
 	if (s != HVS_OK) {
 		if (opts && opts->errbuf && opts->errbuf_size)
 			/* The caller names the file; say why it cannot be opened. */
 			snprintf(opts->errbuf, opts->errbuf_size, "cannot open: %s",
-				 s == HVS_E_IO ? strerror(errno) : hvs_strerror(s));
+				 s == HVS_E_IO ? why : hvs_strerror(s));
 		return s;
 	}
 	s = open_common(out, &src, opts, 1);

@@ -20,20 +20,11 @@
  * are written after everything else has been flushed, so a file whose
  * writer died half-way has no valid header and no reader accepts it.
  */
-#include <errno.h>
 #include <string.h>
-
-#ifdef _WIN32
-#include <io.h>
-#include <stdio.h>
-#else
-#include <fcntl.h>
-#include <sys/types.h>
-#include <unistd.h>
-#endif
 
 #include "store/format.h"
 #include "store/writer_int.h"
+#include "util/platform.h"
 #include "util/util.h"
 
 /* One key as the writer remembers it until finish. */
@@ -55,11 +46,7 @@ typedef struct wkey {
 struct hvs_store_writer {
 	hvs__alloc alloc;
 	hvs__err err;
-#ifdef _WIN32
-	FILE *f;
-#else
-	int fd;
-#endif
+	hvs__fh fh;          /* through the platform layer (src/util/platform.h) */
 	uint32_t data_version;
 	uint32_t format_version;
 	int utf16_names;     /* format 1.0: names are UTF-16LE (format.md 2.2) */
@@ -80,59 +67,28 @@ struct hvs_store_writer {
 
 /* ------------------------------------------------------------ file I/O */
 
-/* Write @len bytes at @off, all or nothing (loops over short writes). */
+/* Write @len bytes at @off, all or nothing (the platform layer loops over
+ * short writes). */
 static hvs_status wr_at(hvs_store_writer *w, uint64_t off, const void *buf,
 			size_t len)
 {
-	const uint8_t *p = buf;
-#ifdef _WIN32
-	if (_fseeki64(w->f, (long long)off, SEEK_SET) != 0 ||
-	    fwrite(p, 1, len, w->f) != len)
+	char why[256];
+	int e = hvs__file_pwrite(w->fh, buf, len, off);
+	if (e)
 		return w->failed = hvs__err_set(&w->err, HVS_E_IO,
 			"write of %zu bytes at file offset 0x%" PRIx64 ": %s",
-			len, off, strerror(errno));
+			len, off, hvs__os_strerror(e, why, sizeof why));
 	return HVS_OK;
-#else
-	size_t done = 0;
-	while (done < len) {
-		size_t n = len - done;
-		ssize_t r;
-		/* off_t may be narrower than the offsets we compute. */
-		if (off + done > (sizeof(off_t) < 8 ? (uint64_t)INT32_MAX
-						      : (uint64_t)INT64_MAX))
-			return w->failed = hvs__err_set(&w->err, HVS_E_IO,
-				"file offset 0x%" PRIx64 " too large for this platform",
-				off + done);
-		if (n > (size_t)1 << 30)
-			n = (size_t)1 << 30;
-		r = pwrite(w->fd, p + done, n, (off_t)(off + done));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return w->failed = hvs__err_set(&w->err, HVS_E_IO,
-				"write of %zu bytes at file offset 0x%" PRIx64 ": %s",
-				len, off, strerror(errno));
-		}
-		if (r == 0)
-			return w->failed = hvs__err_set(&w->err, HVS_E_IO,
-				"write at file offset 0x%" PRIx64 " wrote nothing",
-				off + done);
-		done += (size_t)r;
-	}
-	return HVS_OK;
-#endif
 }
 
 /* Push everything written so far to stable storage. */
 static hvs_status wr_sync(hvs_store_writer *w)
 {
-#ifdef _WIN32
-	if (fflush(w->f) != 0 || _commit(_fileno(w->f)) != 0)
-#else
-	if (fsync(w->fd) != 0)
-#endif
+	char why[256];
+	int e = hvs__file_sync(w->fh);
+	if (e)
 		return w->failed = hvs__err_set(&w->err, HVS_E_IO, "fsync: %s",
-						strerror(errno));
+						hvs__os_strerror(e, why, sizeof why));
 	return HVS_OK;
 }
 
@@ -330,6 +286,7 @@ hvs_status hvs_store_writer_create(hvs_store_writer **out, const char *path,
 	hvs_store_writer *w;
 	hvs__err err;
 	hvs_status s = HVS_OK;
+	int e;
 	uint32_t ver = opts && opts->format_version ? opts->format_version
 						    : HVS_FMT_4_0;
 
@@ -368,15 +325,11 @@ hvs_status hvs_store_writer_create(hvs_store_writer **out, const char *path,
 	w->utf16_names = ver == HVS_FMT_1_0;
 	w->root_next_seq = 1;
 	w->data_end = HVS_WRITER_DATA_START;
-#ifdef _WIN32
-	w->f = fopen(path, "w+b");
-	if (!w->f) {
-#else
-	w->fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0666);
-	if (w->fd < 0) {
-#endif
+	e = hvs__file_create(&w->fh, path, 0);
+	if (e) {
+		char why[256];
 		s = hvs__err_set(&err, HVS_E_IO, "writer create: %s: %s", path,
-				 strerror(errno));
+				 hvs__os_strerror(e, why, sizeof why));
 		hvs__free(&al, w);
 		goto fail;
 	}
@@ -899,13 +852,7 @@ void hvs_store_writer_close(hvs_store_writer *w)
 	hvs__alloc al;
 	if (!w)
 		return;
-#ifdef _WIN32
-	if (w->f)
-		fclose(w->f);
-#else
-	if (w->fd >= 0)
-		close(w->fd);
-#endif
+	hvs__file_close(w->fh);
 	al = w->alloc;
 	hvs__free(&al, w->keys);
 	hvs__free(&al, w->arena);

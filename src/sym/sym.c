@@ -13,6 +13,7 @@
 
 #include "hvs/vp.h"
 #include "sym/sym_int.h"
+#include "util/platform.h"
 
 /* Whether HTTP(S) stores can be downloaded from (compiled with libcurl). */
 int hvs_sym_has_download(void)
@@ -22,27 +23,27 @@ int hvs_sym_has_download(void)
 
 /* ----------------------------------------------------- open and close */
 
-/* The default downstream store (hvs_sym_opts.default_store). */
+/* The default downstream store (hvs_sym_opts.default_store): the given
+ * one, $HVS_SYM_CACHE, else "hvs/sym" in the user's cache folder
+ * ($XDG_CACHE_HOME or ~/.cache; %LOCALAPPDATA% on Windows). */
 static char *default_store(const hvs__alloc *a, const char *given)
 {
-	const char *env;
-	char buf[4096];
+	char *env, *out = NULL;
+	size_t n;
 	if (given)
 		return given[0] ? hvs__strdup(a, given) : NULL;
-	env = getenv("HVS_SYM_CACHE");
-	if (env && env[0])
-		return hvs__strdup(a, env);
-	env = getenv("XDG_CACHE_HOME");
-	if (env && env[0]) {
-		snprintf(buf, sizeof buf, "%s/hvs/sym", env);
-		return hvs__strdup(a, buf);
-	}
-	env = getenv("HOME");
-	if (env && env[0]) {
-		snprintf(buf, sizeof buf, "%s/.cache/hvs/sym", env);
-		return hvs__strdup(a, buf);
-	}
-	return NULL;
+	env = hvs__getenv(a, "HVS_SYM_CACHE");
+	if (env)
+		return env;
+	env = hvs__user_cache_dir(a);
+	if (!env)
+		return NULL;
+	n = strlen(env) + sizeof "/hvs/sym";
+	out = hvs__malloc(a, n);
+	if (out)
+		snprintf(out, n, "%s/hvs/sym", env);
+	hvs__free(a, env);
+	return out;
 }
 
 /*
@@ -95,15 +96,19 @@ hvs_status hvs_sym_open(hvs_sym **out, hvs_image *img, const hvs_sym_opts *o)
 		 * _NT_SYMBOL_PATH, then _NT_ALTERNATE_SYMBOL_PATH.  Its third
 		 * source, the current directory, is left out on purpose
 		 * (docs/symbols.md 2). */
-		const char *e1 = getenv("_NT_SYMBOL_PATH"), *e2 = getenv("_NT_ALTERNATE_SYMBOL_PATH");
+		char *e1 = hvs__getenv(&s->a, "_NT_SYMBOL_PATH");
+		char *e2 = hvs__getenv(&s->a, "_NT_ALTERNATE_SYMBOL_PATH");
 		size_t n1 = e1 ? strlen(e1) : 0, n2 = e2 ? strlen(e2) : 0;
 		envpath = hvs__malloc(&s->a, n1 + n2 + 2);
+		if (envpath)
+			snprintf(envpath, n1 + n2 + 2, "%s%s%s", e1 ? e1 : "", n1 && n2 ? ";" : "",
+				 e2 ? e2 : "");
+		hvs__free(&s->a, e1);
+		hvs__free(&s->a, e2);
 		if (!envpath) {
 			st = hvs__err_set(&s->err, HVS_E_NOMEM, "symbol provider: out of memory");
 			goto fail;
 		}
-		snprintf(envpath, n1 + n2 + 2, "%s%s%s", e1 ? e1 : "", n1 && n2 ? ";" : "",
-			 e2 ? e2 : "");
 		path = envpath;
 	}
 	st = hvs__sympath_parse(&s->path, path, &s->a, &s->err);

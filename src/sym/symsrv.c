@@ -16,21 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#ifdef _WIN32
-#  include <direct.h>
-#else
-#  include <sys/stat.h>
-#  include <sys/types.h>
-#  include <unistd.h>
-#endif
 
 #ifdef HVS_WITH_CURL
 #  include <curl/curl.h>
 #endif
 
 #include "sym/symsrv.h"
+#include "util/platform.h"
 #include "util/util.h"
 
 /* Longest path this file builds; longer ones are refused, not truncated. */
@@ -273,7 +265,7 @@ static int join(char *buf, size_t size, const char *a1, const char *a2,
 /* Whether @path can be opened for reading (a file, not a folder, in practice). */
 static int is_file(const char *path)
 {
-	FILE *fp = fopen(path, "rb");
+	FILE *fp = hvs__fopen(path, "rb");
 	if (!fp)
 		return 0;
 	fclose(fp);
@@ -286,92 +278,50 @@ static int is_url(const char *s)
 	return ieq(s, "http://", 7) || (strlen(s) >= 8 && ieq(s, "https://", 8));
 }
 
-/* Create every folder of @path up to its last '/' (mkdir -p of dirname). */
-static int make_parents(const char *path)
-{
-	char tmp[SP_PATH_MAX];
-	size_t i, n = strlen(path);
-	if (n >= sizeof tmp)
-		return -1;
-	memcpy(tmp, path, n + 1);
-	for (i = 1; i < n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\\')
-			continue;
-		tmp[i] = '\0';
-#ifdef _WIN32
-		if (_mkdir(tmp) != 0 && errno != EEXIST)
-			return -1;
-#else
-		if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-			return -1;
-#endif
-		tmp[i] = path[i];
-	}
-	return 0;
-}
-
 /*
- * Open a new temporary file beside @dest ("wbx": never reuses a name).
- * @tmp receives its name.  NULL when none could be created.
+ * Copy @src to @dest atomically (a temporary file beside it, renamed; the
+ * folders are created first); 0 or an OS error code.
  */
-static FILE *open_temp(const char *dest, char *tmp, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned long seed = (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)tmp;
-	int i;
-	for (i = 0; i < 32; i++) {
-		char sfx[9];
-		int k;
-		FILE *fp;
-		seed = seed * 1103515245ul + 12345ul + (unsigned long)i;
-		for (k = 0; k < 8; k++)
-			sfx[k] = hex[(seed >> (k * 4)) & 15];
-		sfx[8] = '\0';
-		if ((size_t)snprintf(tmp, size, "%s.%s.tmp", dest, sfx) >= size)
-			return NULL;
-		fp = fopen(tmp, "wbx");
-		if (fp)
-			return fp;
-		if (errno != EEXIST)
-			return NULL;
-	}
-	return NULL;
-}
-
-/* Copy @src to @dest atomically (temp file + rename); 0 on success. */
 static int copy_file(const char *src, const char *dest)
 {
-	char tmp[SP_PATH_MAX + 32];
+	hvs__alloc al;
 	unsigned char buf[65536];
-	FILE *in, *out;
+	char *tmp = NULL;
+	hvs__fh out;
+	uint64_t off = 0;
+	FILE *in;
 	size_t n;
-	int ok = 1;
-	if (make_parents(dest) != 0)
-		return -1;
-	in = fopen(src, "rb");
+	int e, e2;
+	hvs__alloc_init(&al, NULL);
+	e = hvs__mkdir_parents(dest);
+	if (e)
+		return e;
+	in = hvs__fopen(src, "rb");
 	if (!in)
-		return -1;
-	out = open_temp(dest, tmp, sizeof tmp);
-	if (!out) {
+		return hvs__os_last_error();
+	e = hvs__file_create_temp(&al, dest, ".", ".tmp", &tmp, &out);
+	if (e) {
 		fclose(in);
-		return -1;
+		return e;
 	}
-	while ((n = fread(buf, 1, sizeof buf, in)) > 0) {
-		if (fwrite(buf, 1, n, out) != n) {
-			ok = 0;
-			break;
-		}
+	while (!e && (n = fread(buf, 1, sizeof buf, in)) > 0) {
+		e = hvs__file_pwrite(out, buf, n, off);
+		off += n;
 	}
-	if (ferror(in))
-		ok = 0;
+	if (!e && ferror(in))
+		e = hvs__os_last_error();
 	fclose(in);
-	if (fclose(out) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, dest) != 0) {
-		remove(tmp);
-		return -1;
-	}
-	return 0;
+	e2 = hvs__file_close(out);
+	if (!e)
+		e = e2;
+	/* Replacing is harmless here: a store file is named by its GUID and
+	 * age, so whoever wrote it meanwhile wrote the same bytes. */
+	if (!e)
+		e = hvs__path_rename(tmp, dest, 1);
+	if (e)
+		hvs__path_remove(tmp);
+	hvs__free(&al, tmp);
+	return e;
 }
 
 /* ---------------------------------------------------- the candidates */
@@ -423,7 +373,7 @@ static hvs_status follow_ptr(finder *f, const char *ptr)
 {
 	char line[SP_PTR_MAX + 1];
 	size_t n;
-	FILE *fp = fopen(ptr, "rb");
+	FILE *fp = hvs__fopen(ptr, "rb");
 	if (!fp)
 		return HVS_E_NOTFOUND;
 	n = fread(line, 1, SP_PTR_MAX, fp);
@@ -513,15 +463,17 @@ static hvs_status look_store(finder *f, const char *dir)
  */
 static void copy_into(finder *f, const char *dir)
 {
-	char dest[SP_PATH_MAX];
+	char dest[SP_PATH_MAX], why[256];
+	int e;
 	if (store_path(f, dest, sizeof dest, dir, f->req->pdb_name) != 0)
 		return;
 	if (strcmp(dest, f->found) == 0 || is_file(dest))
 		return;
-	if (copy_file(f->found, dest) == 0)
+	e = copy_file(f->found, dest);
+	if (e == 0)
 		say(f, "copied to %s", dest);
 	else
-		say(f, "could not copy to %s: %s", dest, strerror(errno));
+		say(f, "could not copy to %s: %s", dest, hvs__os_strerror(e, why, sizeof why));
 }
 
 /* Adapter: the caller's check used on the temporary download file. */
@@ -701,10 +653,26 @@ int hvs__symsrv_can_download(void)
 	return 1;
 }
 
-/* curl write callback: append to the temporary file. */
+/* The temporary file a download goes to. */
+typedef struct dl_file {
+	hvs__fh fh;
+	uint64_t off;
+	int err; /* first write error (OS code) */
+} dl_file;
+
+/* curl write callback: append to the temporary file (a short count makes
+ * curl stop with CURLE_WRITE_ERROR). */
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
-	return fwrite(p, size, n, (FILE *)ud) * size;
+	dl_file *d = ud;
+	size_t len = size * n;
+	if (d->err)
+		return 0;
+	d->err = hvs__file_pwrite(d->fh, p, len, d->off);
+	if (d->err)
+		return 0;
+	d->off += len;
+	return len;
 }
 
 /*
@@ -716,37 +684,43 @@ hvs_status hvs__symsrv_download(const char *url, const char *dest,
 				hvs__symsrv_check_fn check, void *check_ud,
 				char *why, size_t whysize)
 {
-	char tmp[SP_PATH_MAX + 32];
-	char cerr[CURL_ERROR_SIZE];
+	char cerr[CURL_ERROR_SIZE], os[256];
+	char *tmp = NULL;
+	hvs__alloc al;
 	CURL *c;
 	CURLcode rc;
-	FILE *fp;
+	dl_file fp;
 	long code = 0;
 	hvs_status st = HVS_OK;
-	if (make_parents(dest) != 0) {
+	int e;
+	hvs__alloc_init(&al, NULL);
+	memset(&fp, 0, sizeof fp);
+	e = hvs__mkdir_parents(dest);
+	if (e) {
 		snprintf(why, whysize, "cannot create the folders of %s: %s", dest,
-			 strerror(errno));
+			 hvs__os_strerror(e, os, sizeof os));
 		return HVS_E_IO;
 	}
-	fp = open_temp(dest, tmp, sizeof tmp);
-	if (!fp) {
+	e = hvs__file_create_temp(&al, dest, ".", ".tmp", &tmp, &fp.fh);
+	if (e) {
 		snprintf(why, whysize, "cannot create a temporary file beside %s: %s",
-			 dest, strerror(errno));
-		return HVS_E_IO;
+			 dest, hvs__os_strerror(e, os, sizeof os));
+		return e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO;
 	}
 	/* curl_easy_init() initialises libcurl on first use; libcurl 7.84+
 	 * does that thread-safely (docs/symbols.md "Downloads"). */
 	c = curl_easy_init();
 	if (!c) {
-		fclose(fp);
-		remove(tmp);
+		hvs__file_close(fp.fh);
+		hvs__path_remove(tmp);
+		hvs__free(&al, tmp);
 		snprintf(why, whysize, "libcurl could not be initialised");
 		return HVS_E_NOMEM;
 	}
 	cerr[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, fp);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &fp);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
@@ -761,8 +735,10 @@ hvs_status hvs__symsrv_download(const char *url, const char *dest,
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
-	if (fclose(fp) != 0 && rc == CURLE_OK) {
-		snprintf(why, whysize, "writing %s: %s", tmp, strerror(errno));
+	e = hvs__file_close(fp.fh);
+	if (fp.err || (e && rc == CURLE_OK)) {
+		snprintf(why, whysize, "writing %s: %s", tmp,
+			 hvs__os_strerror(fp.err ? fp.err : e, os, sizeof os));
 		st = HVS_E_IO;
 	} else if (rc != CURLE_OK) {
 		/* A body shorter than its Content-Length is CURLE_PARTIAL_FILE. */
@@ -783,13 +759,14 @@ hvs_status hvs__symsrv_download(const char *url, const char *dest,
 			st = HVS_E_CORRUPT;
 		}
 	}
-	if (st == HVS_OK && rename(tmp, dest) != 0) {
+	if (st == HVS_OK && (e = hvs__path_rename(tmp, dest, 1)) != 0) {
 		snprintf(why, whysize, "cannot rename %s to %s: %s", tmp, dest,
-			 strerror(errno));
+			 hvs__os_strerror(e, os, sizeof os));
 		st = HVS_E_IO;
 	}
 	if (st != HVS_OK)
-		remove(tmp);
+		hvs__path_remove(tmp);
+	hvs__free(&al, tmp);
 	return st;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Input sources: positional reads from a file (pread on POSIX, seek+read
- * on Windows) or from a caller's memory buffer.
+ * Input sources: positional reads from a file (through the platform
+ * layer, src/util/platform.h: pread on POSIX, ReadFile with an OVERLAPPED
+ * offset and a UTF-16 path on Windows) or from a caller's memory buffer.
  *
  * Positional reads, not a shared file position: one source can back
  * several handles used from different threads (docs/threading.md), and a
@@ -14,26 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#include <stdio.h>
-#else
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
-#endif
-
 #include "hvs/common.h"
+#include "util/platform.h"
 #include "util/source.h"
 
 /* ---------------------------------------------------------------- file */
 
 typedef struct file_src {
-#ifdef _WIN32
-	FILE *f;
-#else
-	int fd;
-#endif
+	hvs__fh fh;
 	uint64_t size;
 } file_src;
 
@@ -41,45 +30,14 @@ static hvs_status file_read_at(void *ud, uint64_t off, void *buf, size_t len,
 			       size_t *done)
 {
 	file_src *fs = ud;
-	uint8_t *p = buf;
-	size_t got = 0;
 
 	*done = 0;
 	if (off >= fs->size)
 		return len ? HVS_E_NODATA : HVS_OK;
-#ifdef _WIN32
-	if (_fseeki64(fs->f, (long long)off, SEEK_SET) != 0)
+	/* Short of @len with no error: the file ends (HVS_E_NODATA). */
+	if (hvs__file_pread(fs->fh, buf, len, off, done) != 0)
 		return HVS_E_IO;
-	got = fread(p, 1, len, fs->f);
-	*done = got;
-	if (got < len)
-		return ferror(fs->f) ? HVS_E_IO : HVS_E_NODATA;
-	return HVS_OK;
-#else
-	/* pread may return fewer bytes than asked (signals, huge requests):
-	 * loop until done, EOF (a short read, HVS_E_NODATA) or an error. */
-	while (got < len) {
-		/* pread takes off_t; cap each call so it never overflows. */
-		size_t chunk = len - got;
-		ssize_t r;
-		if (chunk > (size_t)1 << 30)
-			chunk = (size_t)1 << 30;
-		if (off + got > (uint64_t)INT64_MAX)
-			break;
-		r = pread(fs->fd, p + got, chunk, (off_t)(off + got));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			*done = got;
-			return HVS_E_IO;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	*done = got;
-	return got == len ? HVS_OK : HVS_E_NODATA;
-#endif
+	return *done == len ? HVS_OK : HVS_E_NODATA;
 }
 
 static uint64_t file_size(void *ud)
@@ -92,64 +50,46 @@ static void file_close(void *ud)
 	file_src *fs = ud;
 	if (!fs)
 		return;
-#ifdef _WIN32
-	fclose(fs->f);
-#else
-	close(fs->fd);
-#endif
+	hvs__file_close(fs->fh);
 	free(fs);
 }
 
-hvs_status hvs_source_open_file(hvs_source *out, const char *path)
+hvs_status hvs__source_open_file_why(hvs_source *out, const char *path, char *why,
+				     size_t whysize)
 {
 	file_src *fs;
+	int e;
 
+	if (why && whysize)
+		why[0] = '\0';
 	if (!out || !path)
 		return HVS_E_INVALID;
 	memset(out, 0, sizeof *out);
 	fs = calloc(1, sizeof *fs);
 	if (!fs)
 		return HVS_E_NOMEM;
-#ifdef _WIN32
-	fs->f = fopen(path, "rb");
-	if (!fs->f) {
+	/* Read-only, regular files only: a folder or a FIFO has no size to
+	 * bounds-check offsets against. */
+	e = hvs__file_open_read(&fs->fh, path, &fs->size);
+	if (e) {
 		free(fs);
-		return HVS_E_IO;
-	}
-	if (_fseeki64(fs->f, 0, SEEK_END) != 0) {
-		fclose(fs->f);
-		free(fs);
-		return HVS_E_IO;
-	}
-	fs->size = (uint64_t)_ftelli64(fs->f);
-#else
-	{
-		struct stat stbuf;
-		int e;
-		fs->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fs->fd < 0) {
-			e = errno;
-			free(fs);
-			errno = e;
-			return HVS_E_IO;
-		}
-		/* Only regular files: a directory or a FIFO has no size to
-		 * bounds-check offsets against. */
-		if (fstat(fs->fd, &stbuf) != 0 || !S_ISREG(stbuf.st_mode)) {
-			e = S_ISDIR(stbuf.st_mode) ? EISDIR : errno;
-			close(fs->fd);
-			free(fs);
-			errno = e ? e : EINVAL;
-			return HVS_E_IO;
-		}
-		fs->size = (uint64_t)stbuf.st_size;
-	}
+		if (why && whysize)
+			hvs__os_strerror(e, why, whysize);
+#ifndef _WIN32
+		errno = e; /* hvs_source_open_file() documents errno on POSIX */
 #endif
+		return e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO;
+	}
 	out->read_at = file_read_at;
 	out->size = file_size;
 	out->close = file_close;
 	out->ud = fs;
 	return HVS_OK;
+}
+
+hvs_status hvs_source_open_file(hvs_source *out, const char *path)
+{
+	return hvs__source_open_file_why(out, path, NULL, 0);
 }
 
 /* -------------------------------------------------------------- memory */
@@ -216,18 +156,13 @@ void hvs_source_close(hvs_source *src)
 }
 
 /*
- * The descriptor under a source opened by hvs_source_open_file(), for
- * bulk copies that bypass the read path (copy_file_range in
- * src/convert); -1 for other sources and on Windows.
+ * The handle under a source opened by hvs_source_open_file(), for bulk
+ * copies that bypass the read path (copy_file_range in src/convert) and
+ * the "output is the input" check; HVS__FH_NONE for other sources.
  */
-int hvs__source_fd(const hvs_source *src)
+hvs__fh hvs__source_fh(const hvs_source *src)
 {
-#ifdef _WIN32
-	(void)src;
-	return -1;
-#else
 	if (!src || src->read_at != file_read_at || !src->ud)
-		return -1;
-	return ((const file_src *)src->ud)->fd;
-#endif
+		return HVS__FH_NONE;
+	return ((const file_src *)src->ud)->fh;
 }

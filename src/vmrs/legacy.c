@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "vmrs/savedstate_int.h"
+#include "util/source.h"
 
 int hvs__bin_probe(const uint8_t *head, size_t n)
 {
@@ -105,9 +106,11 @@ hvs_status hvs__bin_open(hvs_image *img, const hvs_image_opts *o)
 
 	/* The companion .vsv: given, or found beside the .bin. */
 	if (o && o->vsv_path) {
-		s = hvs_source_open_file(&ss->vsv_src, o->vsv_path);
+		char why[256];
+		s = hvs__source_open_file_why(&ss->vsv_src, o->vsv_path, why, sizeof why);
 		if (s != HVS_OK)
-			return hvs__err_set(&img->err, s, "cannot open the .vsv %s", o->vsv_path);
+			return hvs__err_set(&img->err, s, "cannot open the .vsv %s: %s", o->vsv_path,
+					    why[0] ? why : hvs_strerror(s));
 		ss->own_vsv_src = 1;
 		have_vsv = 1;
 	} else if (img->path) {

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform layer on Windows (src/util/platform.h), for mingw-w64 and
+ * MSVC: the library's UTF-8 paths become UTF-16 for the wide Win32 calls
+ * (CreateFileW, MoveFileExW, DeleteFileW, CreateDirectoryW, _wfopen), so
+ * non-ASCII names work whatever the ANSI code page; positional I/O is
+ * ReadFile/WriteFile with the offset in an OVERLAPPED (64-bit offsets, no
+ * shared file position, so one handle serves several threads); threads
+ * are _beginthreadex with SRWLOCK and CONDITION_VARIABLE (Windows Vista
+ * and later; no winpthreads DLL).  Error codes are GetLastError() values,
+ * formatted with FormatMessageW.  The POSIX counterpart is
+ * platform_posix.c; docs/windows.md says what differs.
+ */
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <winioctl.h>
+/* Not in every SDK's headers (winerror.h of Windows 10). */
+#ifndef ERROR_DIRECTORY_NOT_SUPPORTED
+#define ERROR_DIRECTORY_NOT_SUPPORTED 336L
+#endif
+#include <limits.h>
+#include <process.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "util/platform.h"
+
+/* One ReadFile/WriteFile moves at most this much (a DWORD count). */
+#define IO_MAX ((DWORD)1 << 30)
+
+/* ---------------------------------------------------------- UTF-16 -- */
+
+/* @s (UTF-8) as a new UTF-16 string (free()), or NULL with the last
+ * error set (invalid UTF-8, out of memory). */
+static wchar_t *wide(const char *s)
+{
+	int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+	wchar_t *w;
+	if (n <= 0)
+		return NULL;
+	w = malloc((size_t)n * sizeof *w);
+	if (!w) {
+		SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+		return NULL;
+	}
+	if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* UTF-16 @w as UTF-8 into @buf (truncated at a character boundary, always
+ * NUL-terminated); returns the bytes written, NUL excluded. */
+static size_t narrow_into(const wchar_t *w, char *buf, size_t size)
+{
+	int n;
+	if (size == 0)
+		return 0;
+	n = WideCharToMultiByte(CP_UTF8, 0, w, -1, buf, size > INT_MAX ? INT_MAX : (int)size,
+				NULL, NULL);
+	if (n <= 0) {
+		buf[0] = '\0';
+		return 0;
+	}
+	buf[n - 1] = '\0';
+	return (size_t)n - 1;
+}
+
+/* ------------------------------------------------------------ errors -- */
+
+const char *hvs__os_strerror(int code, char *buf, size_t size)
+{
+	wchar_t w[512];
+	DWORD n;
+	size_t len;
+	if (size == 0)
+		return buf;
+	if (code == HVS__OS_NOTSUP || code == HVS__OS_NOMEM) {
+		snprintf(buf, size, "%s", code == HVS__OS_NOTSUP ? "not supported on this platform"
+								  : "out of memory");
+		return buf;
+	}
+	n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+			   (DWORD)code, 0, w, (DWORD)(sizeof w / sizeof w[0]), NULL);
+	/* System messages end in ".\r\n": one line, no period, like strerror. */
+	while (n > 0 && (w[n - 1] == L'\r' || w[n - 1] == L'\n' || w[n - 1] == L' ' ||
+			 w[n - 1] == L'.'))
+		n--;
+	if (n == 0) {
+		snprintf(buf, size, "Windows error %d", code);
+		return buf;
+	}
+	w[n] = L'\0';
+	len = narrow_into(w, buf, size);
+	if (len + 1 < size)
+		snprintf(buf + len, size - len, " (error %d)", code);
+	return buf;
+}
+
+int hvs__os_err_exists(int code)
+{
+	return code == ERROR_FILE_EXISTS || code == ERROR_ALREADY_EXISTS;
+}
+
+int hvs__os_err_notfound(int code)
+{
+	return code == ERROR_FILE_NOT_FOUND || code == ERROR_PATH_NOT_FOUND;
+}
+
+int hvs__os_err_locked(int code)
+{
+	return code == ERROR_SHARING_VIOLATION || code == ERROR_LOCK_VIOLATION;
+}
+
+int hvs__os_last_error(void)
+{
+	DWORD e = GetLastError();
+	return e ? (int)e : ERROR_GEN_FAILURE;
+}
+
+/* The last error as a nonzero code. */
+static int last(void)
+{
+	return hvs__os_last_error();
+}
+
+/* ------------------------------------------------------------- files -- */
+
+static HANDLE H(hvs__fh fh)
+{
+	return (HANDLE)fh;
+}
+
+/* CreateFileW on a UTF-8 path; INVALID_HANDLE_VALUE with the last error. */
+static HANDLE open_w(const char *path, DWORD access, DWORD share, DWORD disp, DWORD flags)
+{
+	wchar_t *w = wide(path);
+	HANDLE h;
+	DWORD e;
+	if (!w)
+		return INVALID_HANDLE_VALUE;
+	h = CreateFileW(w, access, share, NULL, disp, flags, NULL);
+	e = GetLastError();
+	free(w);
+	SetLastError(e);
+	return h;
+}
+
+/* Why @path cannot be opened as a file when CreateFileW said "access
+ * denied": a folder says so (ERROR_DIRECTORY_NOT_SUPPORTED). */
+static int open_error(const char *path)
+{
+	DWORD e = GetLastError();
+	if (e == ERROR_ACCESS_DENIED && hvs__path_kind(path) == HVS__PATH_DIR)
+		return ERROR_DIRECTORY_NOT_SUPPORTED;
+	return e ? (int)e : ERROR_GEN_FAILURE;
+}
+
+/* The size of an open disk file; refuses pipes and devices. */
+static int disk_size(HANDLE h, uint64_t *size)
+{
+	LARGE_INTEGER li;
+	if (GetFileType(h) != FILE_TYPE_DISK)
+		return ERROR_INVALID_PARAMETER;
+	if (!GetFileSizeEx(h, &li))
+		return last();
+	*size = (uint64_t)li.QuadPart;
+	return 0;
+}
+
+int hvs__file_open_read(hvs__fh *out, const char *path, uint64_t *size)
+{
+	/* Share everything: Hyper-V, a backup tool or an editor may hold the
+	 * file open, and reading must neither fail nor stop them. */
+	HANDLE h = open_w(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+			  OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL);
+	int e;
+	*out = HVS__FH_NONE;
+	if (h == INVALID_HANDLE_VALUE)
+		return open_error(path);
+	e = disk_size(h, size);
+	if (e) {
+		CloseHandle(h);
+		return e;
+	}
+	*out = (hvs__fh)h;
+	return 0;
+}
+
+int hvs__file_open_rw_locked(hvs__fh *out, const char *path, uint64_t *size)
+{
+	/* Share mode read-only: while open, nobody else may write or delete;
+	 * someone already writing makes this fail with a sharing violation. */
+	HANDLE h = open_w(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, OPEN_EXISTING,
+			  FILE_ATTRIBUTE_NORMAL);
+	int e;
+	*out = HVS__FH_NONE;
+	if (h == INVALID_HANDLE_VALUE)
+		return open_error(path);
+	e = disk_size(h, size);
+	if (e) {
+		CloseHandle(h);
+		return e;
+	}
+	*out = (hvs__fh)h;
+	return 0;
+}
+
+int hvs__file_create(hvs__fh *out, const char *path, int excl)
+{
+	/* Shared for writing: a writer may open the file a second time by
+	 * name (the .vmrs converter hands the temp path to the store writer). */
+	HANDLE h = open_w(path, GENERIC_READ | GENERIC_WRITE,
+			  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+			  excl ? CREATE_NEW : CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL);
+	DWORD ret;
+	*out = HVS__FH_NONE;
+	if (h == INVALID_HANDLE_VALUE)
+		return open_error(path);
+	/* Sparse where NTFS can: outputs with holes (raw images) then take
+	 * no space for them and no time zero-filling.  Optional. */
+	DeviceIoControl(h, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &ret, NULL);
+	*out = (hvs__fh)h;
+	return 0;
+}
+
+/* An OVERLAPPED carrying offset @off (synchronous handle: the call still
+ * blocks, but reads and writes at that offset, not at a file position). */
+static void at(OVERLAPPED *ov, uint64_t off)
+{
+	memset(ov, 0, sizeof *ov);
+	ov->Offset = (DWORD)off;
+	ov->OffsetHigh = (DWORD)(off >> 32);
+}
+
+int hvs__file_pread(hvs__fh fh, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+	*got = 0;
+	while (done < len) {
+		OVERLAPPED ov;
+		DWORD n = len - done > IO_MAX ? IO_MAX : (DWORD)(len - done), r = 0;
+		if (off + done < off)
+			break;
+		at(&ov, off + done);
+		if (!ReadFile(H(fh), p + done, n, &r, &ov)) {
+			DWORD e = GetLastError();
+			if (e == ERROR_HANDLE_EOF)
+				break; /* offset at or past the end */
+			*got = done;
+			return (int)e;
+		}
+		if (r == 0)
+			break;
+		done += r;
+	}
+	*got = done;
+	return 0;
+}
+
+int hvs__file_pwrite(hvs__fh fh, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	while (done < len) {
+		OVERLAPPED ov;
+		DWORD n = len - done > IO_MAX ? IO_MAX : (DWORD)(len - done), w = 0;
+		if (off + done > (uint64_t)INT64_MAX)
+			return ERROR_FILE_TOO_LARGE;
+		at(&ov, off + done);
+		if (!WriteFile(H(fh), p + done, n, &w, &ov))
+			return last();
+		if (w == 0)
+			return ERROR_WRITE_FAULT; /* no progress: never loop forever */
+		done += w;
+	}
+	return 0;
+}
+
+int hvs__file_pwritev(hvs__fh fh, const hvs__iov *v, int n, uint64_t off, uint64_t *written)
+{
+	/* No positional gather write for ordinary handles (WriteFileGather
+	 * needs unbuffered, page-aligned I/O): one write per piece, each at
+	 * least a RamBlock, so the call overhead is negligible. */
+	int i;
+	*written = 0;
+	for (i = 0; i < n; i++) {
+		int e = hvs__file_pwrite(fh, v[i].base, v[i].len, off + *written);
+		if (e)
+			return e;
+		*written += v[i].len;
+	}
+	return 0;
+}
+
+int hvs__file_copy_range(hvs__fh in, uint64_t in_off, hvs__fh out, uint64_t out_off, size_t len,
+			 size_t *copied)
+{
+	/* No positional in-kernel copy between two handles on Windows
+	 * (CopyFileEx copies whole files): the caller reads and writes. */
+	(void)in;
+	(void)in_off;
+	(void)out;
+	(void)out_off;
+	(void)len;
+	*copied = 0;
+	return HVS__OS_NOTSUP;
+}
+
+int hvs__file_sync(hvs__fh fh)
+{
+	return FlushFileBuffers(H(fh)) ? 0 : last();
+}
+
+int hvs__file_set_size(hvs__fh fh, uint64_t size)
+{
+	FILE_END_OF_FILE_INFO eof;
+	if (size > (uint64_t)INT64_MAX)
+		return ERROR_FILE_TOO_LARGE;
+	eof.EndOfFile.QuadPart = (LONGLONG)size;
+	return SetFileInformationByHandle(H(fh), FileEndOfFileInfo, &eof, sizeof eof) ? 0 : last();
+}
+
+int hvs__file_size(hvs__fh fh, uint64_t *size)
+{
+	LARGE_INTEGER li;
+	if (!GetFileSizeEx(H(fh), &li))
+		return last();
+	*size = (uint64_t)li.QuadPart;
+	return 0;
+}
+
+int hvs__file_close(hvs__fh fh)
+{
+	if (fh == HVS__FH_NONE)
+		return 0;
+	return CloseHandle(H(fh)) ? 0 : last();
+}
+
+int hvs__file_same(hvs__fh fh, const char *path, int *same)
+{
+	BY_HANDLE_FILE_INFORMATION a, b;
+	HANDLE h;
+	int e = 0;
+	*same = 0;
+	/* Attributes only: works on files others hold open exclusively. */
+	h = open_w(path, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+		   OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS);
+	if (h == INVALID_HANDLE_VALUE) {
+		e = (int)GetLastError();
+		return hvs__os_err_notfound(e) ? 0 : e;
+	}
+	if (!GetFileInformationByHandle(H(fh), &a) || !GetFileInformationByHandle(h, &b))
+		e = last();
+	else
+		*same = a.dwVolumeSerialNumber == b.dwVolumeSerialNumber &&
+			a.nFileIndexHigh == b.nFileIndexHigh && a.nFileIndexLow == b.nFileIndexLow;
+	CloseHandle(h);
+	return e;
+}
+
+int hvs__file_map(const char *path, const uint8_t **map, uint64_t *size)
+{
+	HANDLE h, m;
+	void *v;
+	uint64_t n = 0;
+	int e;
+	h = open_w(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, OPEN_EXISTING,
+		   FILE_ATTRIBUTE_NORMAL);
+	if (h == INVALID_HANDLE_VALUE)
+		return open_error(path);
+	e = disk_size(h, &n);
+	if (!e && (n == 0 || n > (uint64_t)SIZE_MAX))
+		e = ERROR_INVALID_PARAMETER;
+	if (e) {
+		CloseHandle(h);
+		return e;
+	}
+	/* Windows refuses to truncate a file while a view of it exists, so
+	 * the mapping cannot fault the way a truncated POSIX mapping can. */
+	m = CreateFileMappingW(h, NULL, PAGE_READONLY, 0, 0, NULL);
+	e = m ? 0 : last();
+	CloseHandle(h);
+	if (!m)
+		return e;
+	v = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
+	e = v ? 0 : last();
+	CloseHandle(m); /* the view keeps the section */
+	if (!v)
+		return e;
+	*map = v;
+	*size = n;
+	return 0;
+}
+
+void hvs__file_unmap(const uint8_t *map, uint64_t size)
+{
+	(void)size;
+	if (map)
+		UnmapViewOfFile(map);
+}
+
+FILE *hvs__fopen(const char *path, const char *mode)
+{
+	wchar_t *w = wide(path), wm[8];
+	size_t i;
+	FILE *f;
+	if (!w)
+		return NULL;
+	/* Always binary: the library never wants CRLF translation. */
+	for (i = 0; mode[i] && i < 5; i++)
+		wm[i] = (wchar_t)(unsigned char)mode[i];
+	if (!strchr(mode, 'b'))
+		wm[i++] = L'b';
+	wm[i] = L'\0';
+	f = _wfopen(w, wm);
+	free(w);
+	return f;
+}
+
+/* ------------------------------------------------------------- paths -- */
+
+int hvs__path_kind(const char *path)
+{
+	wchar_t *w = wide(path);
+	DWORD a;
+	if (!w)
+		return HVS__PATH_NONE;
+	a = GetFileAttributesW(w);
+	free(w);
+	if (a == INVALID_FILE_ATTRIBUTES)
+		return HVS__PATH_NONE;
+	return (a & FILE_ATTRIBUTE_DIRECTORY) ? HVS__PATH_DIR : HVS__PATH_FILE;
+}
+
+int hvs__path_rename(const char *from, const char *to, int replace)
+{
+	wchar_t *a = wide(from), *b = a ? wide(to) : NULL;
+	int e = 0;
+	/* Without MOVEFILE_REPLACE_EXISTING an existing target fails the
+	 * call (ERROR_ALREADY_EXISTS): nothing is replaced unless asked.
+	 * Write-through: the rename is on disk when the call returns. */
+	if (!a || !b)
+		e = last();
+	else if (!MoveFileExW(a, b, (replace ? MOVEFILE_REPLACE_EXISTING : 0) |
+					    MOVEFILE_WRITE_THROUGH))
+		e = last();
+	free(a);
+	free(b);
+	return e;
+}
+
+int hvs__path_remove(const char *path)
+{
+	wchar_t *w = wide(path);
+	int e = 0;
+	if (!w || !DeleteFileW(w))
+		e = last();
+	free(w);
+	return e;
+}
+
+int hvs__mkdir_parents(const char *path)
+{
+	wchar_t *w = wide(path);
+	size_t i, n, lastsep = 0;
+	int e = 0;
+	DWORD a;
+	if (!w)
+		return last();
+	n = wcslen(w);
+	for (i = 1; i < n; i++) {
+		if (w[i] != L'/' && w[i] != L'\\')
+			continue;
+		lastsep = i;
+		/* "C:" and the server or share of "\\server\share" cannot be
+		 * created; only the final folder's existence decides. */
+		w[i] = L'\0';
+		if (!CreateDirectoryW(w, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+			e = last();
+		w[i] = path[i] == '\\' ? L'\\' : L'/';
+	}
+	if (lastsep) {
+		w[lastsep] = L'\0';
+		a = GetFileAttributesW(w);
+		if (a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY))
+			e = 0;
+		else if (!e)
+			e = ERROR_PATH_NOT_FOUND;
+	}
+	free(w);
+	return e;
+}
+
+/* ------------------------------------------------------- environment -- */
+
+char *hvs__getenv(const hvs__alloc *a, const char *name)
+{
+	wchar_t *wn = wide(name), *wv = NULL;
+	char *out = NULL;
+	DWORD n;
+	int m;
+	if (!wn)
+		return NULL;
+	/* The wide environment: values in any language, not the ANSI page. */
+	n = GetEnvironmentVariableW(wn, NULL, 0);
+	if (n > 1)
+		wv = malloc((size_t)n * sizeof *wv);
+	if (wv && GetEnvironmentVariableW(wn, wv, n) == n - 1) {
+		m = WideCharToMultiByte(CP_UTF8, 0, wv, -1, NULL, 0, NULL, NULL);
+		if (m > 1) {
+			out = hvs__malloc(a, (size_t)m);
+			if (out && WideCharToMultiByte(CP_UTF8, 0, wv, -1, out, m, NULL, NULL) != m) {
+				hvs__free(a, out);
+				out = NULL;
+			}
+		}
+	}
+	free(wv);
+	free(wn);
+	return out;
+}
+
+char *hvs__user_cache_dir(const hvs__alloc *a)
+{
+	/* Per-user, not roaming: caches stay on the machine. */
+	return hvs__getenv(a, "LOCALAPPDATA");
+}
+
+double hvs__monotonic_seconds(void)
+{
+	LARGE_INTEGER c, f;
+	QueryPerformanceCounter(&c);
+	QueryPerformanceFrequency(&f);
+	return (double)c.QuadPart / (double)f.QuadPart;
+}
+
+unsigned hvs__cpu_count(void)
+{
+	/* All processor groups (machines with more than 64 logical CPUs). */
+	DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+	return n ? (unsigned)n : 1u;
+}
+
+unsigned long hvs__process_id(void)
+{
+	return (unsigned long)GetCurrentProcessId();
+}
+
+/* ----------------------------------------------------------- threads -- */
+
+/* _beginthreadex rather than CreateThread: the C runtime sets up its
+ * per-thread state (errno, strtok) for threads it starts. */
+static unsigned __stdcall trampoline(void *arg)
+{
+	hvs__thread *t = arg;
+	t->fn(t->arg);
+	return 0;
+}
+
+int hvs__thread_start(hvs__thread *t, void (*fn)(void *), void *arg)
+{
+	uintptr_t h;
+	t->fn = fn;
+	t->arg = arg;
+	h = _beginthreadex(NULL, 0, trampoline, t, 0, NULL);
+	if (h == 0)
+		return last();
+	t->h = (void *)h;
+	return 0;
+}
+
+void hvs__thread_join(hvs__thread *t)
+{
+	WaitForSingleObject((HANDLE)t->h, INFINITE);
+	CloseHandle((HANDLE)t->h);
+	t->h = NULL;
+}
+
+/* The pointer-sized members hold an SRWLOCK / CONDITION_VARIABLE. */
+static PSRWLOCK srw(hvs__mutex *m)
+{
+	return (PSRWLOCK)(void *)&m->p;
+}
+
+static PCONDITION_VARIABLE cv(hvs__cond *c)
+{
+	return (PCONDITION_VARIABLE)(void *)&c->p;
+}
+
+void hvs__mutex_init(hvs__mutex *m)
+{
+	InitializeSRWLock(srw(m));
+}
+
+void hvs__mutex_destroy(hvs__mutex *m)
+{
+	(void)m; /* SRW locks hold no resources */
+}
+
+void hvs__mutex_lock(hvs__mutex *m)
+{
+	AcquireSRWLockExclusive(srw(m));
+}
+
+void hvs__mutex_unlock(hvs__mutex *m)
+{
+	ReleaseSRWLockExclusive(srw(m));
+}
+
+void hvs__cond_init(hvs__cond *c)
+{
+	InitializeConditionVariable(cv(c));
+}
+
+void hvs__cond_destroy(hvs__cond *c)
+{
+	(void)c; /* nothing to release */
+}
+
+void hvs__cond_wait(hvs__cond *c, hvs__mutex *m)
+{
+	SleepConditionVariableSRW(cv(c), srw(m), INFINITE, 0);
+}
+
+void hvs__cond_signal(hvs__cond *c)
+{
+	WakeConditionVariable(cv(c));
+}
+
+void hvs__cond_broadcast(hvs__cond *c)
+{
+	WakeAllConditionVariable(cv(c));
+}
+
+#else
+/* POSIX: see platform_posix.c.  ISO C wants a declaration here. */
+typedef int hvs__platform_win_unused;
+#endif
