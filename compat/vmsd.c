@@ -187,11 +187,30 @@ LPWSTR vmsd__to_utf16(const char *s)
 	return out;
 }
 
+FILE *vmsd__fopen_read(const char *path)
+{
+#ifdef _WIN32
+	/* fopen() takes the ANSI code page on Windows; the library's paths
+	 * are UTF-8, so open through the UTF-16 name. */
+	LPWSTR w = vmsd__to_utf16(path);
+	FILE *f;
+	if (!w) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	f = _wfopen(w, L"rb");
+	LocalFree(w);
+	return f;
+#else
+	return fopen(path, "rb");
+#endif
+}
+
 HRESULT vmsd__check_readable(const char *path)
 {
 	FILE *f;
 	errno = 0;
-	f = fopen(path, "rb");
+	f = vmsd__fopen_read(path);
 	if (f) {
 		fclose(f);
 		return S_OK;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hvs/hvs.h"
 #include "vmsavedstatedump.h"
@@ -57,6 +58,10 @@ char *vmsd__to_utf8(LPCWSTR s, HRESULT *hr);
  * @return the string, or NULL when out of memory.
  */
 LPWSTR vmsd__to_utf16(const char *s);
+
+/* fopen(@path, "rb") for a UTF-8 path (through its UTF-16 name on
+ * Windows); errno set on failure. */
+FILE *vmsd__fopen_read(const char *path);
 
 /* Errno-based HRESULT for a path that cannot be opened for reading:
  * S_OK when it can, 0x80070002 / 0x80070003 / 0x80070005 otherwise. */

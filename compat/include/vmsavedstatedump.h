@@ -50,15 +50,18 @@
 
 /**
  * Export macro.  The library is built with VMSD_BUILDING_LIBRARY and
- * hidden default visibility; on Windows it exports the functions with
- * __declspec(dllexport).  Users need not define anything (an import
+ * hidden default visibility.  On Windows the DLL's export table comes from
+ * the module-definition file compat/vmsavedstatedumpprovider.def (the SDK
+ * names, undecorated), so the macro is empty there: the objects also go
+ * into the static library, which must not export anything from the
+ * programs it is linked into.  Users need not define anything (an import
  * library resolves the names; defining VMSD_DLLIMPORT selects
  * __declspec(dllimport), which saves one indirection per call).
  */
 #ifndef VMSD_API
 #  if defined(_WIN32)
 #    if defined(VMSD_BUILDING_LIBRARY)
-#      define VMSD_API __declspec(dllexport)
+#      define VMSD_API
 #    elif defined(VMSD_DLLIMPORT)
 #      define VMSD_API __declspec(dllimport)
 #    else

@@ -832,11 +832,11 @@ static void test_vmsd__not_implemented(void)
 	CHECK_HR(ResolveSavedStateGlobalVariableAddress(h, 0, "nt!x", &va, &sz), E_UNEXPECTED);
 	CHECK_HR(ReadSavedStateGlobalVariable(h, 0, "nt!x", b, 8), E_UNEXPECTED);
 	CHECK_HR(GetSavedStateSymbolTypeSize(h, 0, "nt!_EPROCESS", &sz), E_UNEXPECTED);
-	CHECK_HR(FindSavedStateSymbolFieldInType(h, 0, "nt!_EPROCESS", u"Pcb", &off, &found),
+	CHECK_HR(FindSavedStateSymbolFieldInType(h, 0, "nt!_EPROCESS", VMSD_WTEXT("Pcb"), &off, &found),
 		 E_UNEXPECTED);
 	CHECK_HR(GetSavedStateSymbolFieldInfo(h, 0, "nt!_EPROCESS", &s), E_UNEXPECTED);
 	CHECK(s == NULL);
-	CHECK_HR(LoadSavedStateSymbolProvider(h, u"", FALSE),
+	CHECK_HR(LoadSavedStateSymbolProvider(h, VMSD_WTEXT(""), FALSE),
 		 VM_SAVED_STATE_DUMP_E_WINDOWS_KERNEL_IMAGE_NOT_FOUND);
 	CHECK(GetSavedStateSymbolProviderHandle(h) == NULL);
 	/* Scanning is implemented (test_vmsd_scan.c); here only the argument
