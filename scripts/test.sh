@@ -45,10 +45,12 @@ win_start() {
   export WINEDEBUG=-all WINEPREFIX="$PWD/build-win/wineprefix" WINEDLLOVERRIDES="mscoree,mshtml="
   mkdir -p build-win
   WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-  "$WINESERVER" -p
   trap '"$WINESERVER" -k 2>/dev/null || true' EXIT
-  # Create the prefix once, before ctest starts wine processes in parallel.
+  # Create the prefix once, before ctest starts wine processes in parallel,
+  # then replace wineboot's server by a persistent one.
   /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1 || true
+  "$WINESERVER" -k 2>/dev/null || true
+  "$WINESERVER" -p
 }
 
 run gcc   -DCMAKE_C_COMPILER=gcc   -DCMAKE_BUILD_TYPE=Release

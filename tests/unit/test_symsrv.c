@@ -343,7 +343,10 @@ static void test_symsrv__local_layouts(void)
 		CHECK_OK(hvs__symsrv_find(&got, &p, &r, &a, &e));
 		hvs__sympath_free(&p, &a);
 		snprintf(want, sizeof want, "%s/lc/ntkrnlmp.pdb/" KEY1 "/ntkrnlmp.pdb", root);
-		CHECK_STR(got, want);
+		/* Windows: the file system ignores case, so the name as asked
+		 * already names the stored file (test_same_path). */
+		if (!test_same_path(got, want))
+			CHECK_STR(got, want);
 		free(got);
 	}
 	/* Nothing anywhere: NOTFOUND, every place named. */

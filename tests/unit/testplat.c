@@ -63,6 +63,19 @@ int test_spawn_capture(const char *const *argv, int merge_err, char **out, size_
 	return rc;
 }
 
+int test_same_path(const char *a, const char *b)
+{
+	if (!TEST_ON_WINDOWS)
+		return strcmp(a, b) == 0;
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
 const char *test_bin_path(const char *rel)
 {
 	static char b[4][4096];

@@ -100,6 +100,10 @@ int test_pread(const char *path, unsigned long long off, void *buf, size_t len);
 int test_mkdirs(const char *path);
 /* rm -rf; 0 when @path is gone afterwards. */
 int test_rmtree(const char *path);
+/* 1 if @a and @b spell the same path for this platform's file system:
+ * byte for byte on POSIX, ignoring ASCII case on Windows (NTFS and wine
+ * look names up case-insensitively). */
+int test_same_path(const char *a, const char *b);
 /* 1 if @path exists (file or directory). */
 int test_exists(const char *path);
 /* Set the modification time of @path to @secs after 1970 (UTC); 0 on success. */
