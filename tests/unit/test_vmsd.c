@@ -40,15 +40,37 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* An ASCII/UTF-8 path as a UTF-16 string (static buffer; BMP only). */
+/* A UTF-8 path (valid UTF-8, as the tests write them) as a UTF-16 string,
+ * surrogate pairs included (static buffer, two alternating). */
 static const WCHAR *W(const char *s)
 {
 	static WCHAR buf[2][4096];
 	static int which;
 	WCHAR *w = buf[which ^= 1];
-	size_t i;
-	for (i = 0; s[i] && i + 1 < 4096; i++)
-		w[i] = (WCHAR)(unsigned char)s[i];
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (*u && i + 2 < 4096) {
+		uint32_t c;
+		if (*u < 0x80) {
+			c = *u++;
+		} else if ((*u & 0xE0) == 0xC0) {
+			c = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+			u += 2;
+		} else if ((*u & 0xF0) == 0xE0) {
+			c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+			u += 3;
+		} else {
+			c = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
+			    (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+			u += 4;
+		}
+		if (c >= 0x10000) {
+			w[i++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
+			w[i++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
+		} else {
+			w[i++] = (WCHAR)c;
+		}
+	}
 	w[i] = 0;
 	return w;
 }
@@ -890,6 +912,33 @@ static void test_vmsd__many_handles(void)
 	}
 }
 
+/* A saved state under a name with Latin, Cyrillic and a character beyond
+ * the BMP (a surrogate pair in UTF-16): the path goes UTF-16 -> UTF-8 ->
+ * the file system (UTF-16 again on Windows) unchanged.  A name that only
+ * differs in that character does not exist. */
+static void test_vmsd__unicode_path(void)
+{
+	const char *name = "vmsd_donn\xC3\xA9" "es_\xD1\x82\xD0\xB5\xD1\x81\xD1\x82_"
+			   "\xF0\x9F\x98\x80.vmrs";
+	const char *x = gen_vmrs_x64_2vp(name, HVS_VMRS_ENC_RAW);
+	char other[4096];
+	VM_SAVED_STATE_DUMP_HANDLE h = NULL;
+	UINT32 n = 0;
+	size_t len;
+	CHECK(x);
+	snprintf(other, sizeof other, "%s", x);
+	CHECK_HR(LoadSavedStateFile(W(x), &h), S_OK);
+	CHECK_HR(GetVpCount(h, &n), S_OK);
+	CHECK_EQ(n, 2);
+	CHECK_HR(ReleaseSavedStateFiles(h), S_OK);
+	/* U+1F600 -> U+1F601: the last byte of its UTF-8 form. */
+	len = strlen(other);
+	CHECK(len > 6 && (unsigned char)other[len - 6] == 0x80);
+	other[len - 6] = (char)0x81;
+	CHECK_HR(LoadSavedStateFile(W(other), &h), 0x80070002);
+	CHECK(h == NULL);
+}
+
 /* ------------------------------------------------------------ threads */
 
 /* One reader thread: @reads reads of 200 bytes at pseudo-random GPAs of
@@ -1007,4 +1056,5 @@ TEST_MAIN(TEST(test_vmsd__load_missing), TEST(test_vmsd__load_corrupt),
 	  TEST(test_vmsd__registers_arm64), TEST(test_vmsd__memory),
 	  TEST(test_vmsd__translate), TEST(test_vmsd__replay_log),
 	  TEST(test_vmsd__sample_bin), TEST(test_vmsd__not_implemented),
-	  TEST(test_vmsd__many_handles), TEST(test_vmsd__threads))
+	  TEST(test_vmsd__many_handles), TEST(test_vmsd__unicode_path),
+	  TEST(test_vmsd__threads))
