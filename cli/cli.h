@@ -153,6 +153,8 @@ FILE *cli_fopen(const char *path, const char *mode);
 void cli_catch_interrupts(void);
 int cli_interrupted(void);
 void cli_interrupts_done(void);
+/* "linux", "windows", ... for hvs --version. */
+const char *cli_platform_name(void);
 
 /* ----------------------------------------------------------- commands */
 

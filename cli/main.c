@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("hvs %s\n", hvs_version());
+		printf("hvs %s (%s)\n", hvs_version(), cli_platform_name());
 		return CLI_EXIT_OK;
 	}
 	for (i = 0; commands[i].name; i++)

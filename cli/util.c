@@ -482,6 +482,11 @@ void cli_interrupts_done(void)
 	g_cleanup_done = 1;
 }
 
+const char *cli_platform_name(void)
+{
+	return "windows";
+}
+
 #else /* POSIX */
 
 char **cli_platform_init(int *argc, char **argv)
@@ -535,6 +540,19 @@ void cli_catch_interrupts(void)
 
 void cli_interrupts_done(void)
 {
+}
+
+const char *cli_platform_name(void)
+{
+#if defined(__linux__)
+	return "linux";
+#elif defined(__APPLE__)
+	return "macos";
+#elif defined(__FreeBSD__)
+	return "freebsd";
+#else
+	return "posix";
+#endif
 }
 
 #endif

@@ -122,8 +122,9 @@ typedef struct hvs_source {
  * Open a file read-only as a source.
  * @param out   receives the source; release with hvs_source_close().
  * @param path  file name (UTF-8 on Windows).
- * @return HVS_OK, HVS_E_IO (errno tells why on POSIX; the CLI and the
- *         library's own messages quote the OS's reason on Windows too) or HVS_E_NOMEM.
+ * @return HVS_OK, HVS_E_IO (errno tells why; on Windows the nearest errno
+ *         value, while the library's own messages quote Windows' reason)
+ *         or HVS_E_NOMEM.
  */
 HVS_API hvs_status hvs_source_open_file(hvs_source *out, const char *path);
 
