@@ -86,9 +86,7 @@ static void gen_page(uint8_t *p, int flavour)
 
 static double cpu_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return bench_thread_cpu();
 }
 
 /* Time repeated XPRESS decompression of @n pages; returns MB/s. */

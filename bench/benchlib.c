@@ -1,15 +1,67 @@
 /* SPDX-License-Identifier: MIT */
-/* Timing and memory figures for the benchmarks (Linux /proc; POSIX clock). */
+/* Timing and memory figures for the benchmarks (Linux /proc and POSIX
+ * clocks; on Windows QueryPerformanceCounter, GetThreadTimes and the
+ * process memory counters). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+#endif
+
 #include "benchlib.h"
 
+#ifdef _WIN32
+double bench_now(void)
+{
+	LARGE_INTEGER f, c;
+	QueryPerformanceFrequency(&f);
+	QueryPerformanceCounter(&c);
+	return (double)c.QuadPart / (double)f.QuadPart;
+}
+
+double bench_thread_cpu(void)
+{
+	FILETIME a, b, k, u;
+	if (!GetThreadTimes(GetCurrentThread(), &a, &b, &k, &u))
+		return 0;
+	/* 100 ns units, kernel + user */
+	return ((double)(((unsigned long long)k.dwHighDateTime << 32) | k.dwLowDateTime) +
+		(double)(((unsigned long long)u.dwHighDateTime << 32) | u.dwLowDateTime)) /
+	       1e7;
+}
+
+static uint64_t mem_counter(int peak)
+{
+	PROCESS_MEMORY_COUNTERS pmc;
+	if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+		return 0;
+	return peak ? (uint64_t)pmc.PeakWorkingSetSize : (uint64_t)pmc.WorkingSetSize;
+}
+
+uint64_t bench_peak_rss(void)
+{
+	return mem_counter(1);
+}
+
+uint64_t bench_cur_rss(void)
+{
+	return mem_counter(0);
+}
+#else
 double bench_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double bench_thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -42,6 +94,7 @@ uint64_t bench_cur_rss(void)
 {
 	return status_kb("VmRSS:");
 }
+#endif
 
 uint64_t bench_rnd(uint64_t *s)
 {

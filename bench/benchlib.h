@@ -9,6 +9,8 @@
 
 /* Monotonic time in seconds. */
 double bench_now(void);
+/* CPU time of the calling thread in seconds. */
+double bench_thread_cpu(void);
 /* Peak resident set size of this process in bytes (0 if unknown). */
 uint64_t bench_peak_rss(void);
 /* Current resident set size in bytes (0 if unknown). */

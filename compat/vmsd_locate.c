@@ -26,14 +26,16 @@
  *
  * Search folders: VmSavedStateDumpSetSearchPath(), else the environment
  * variable HVS_VM_SEARCH_PATH; a list separated by ';' (and ':' outside
- * Windows).  Each folder is searched recursively (depth 4) for *.vmcx.
+ * Windows).  On Windows the Hyper-V default folders follow (see
+ * default_folders()).  Each folder is searched recursively (depth 4) for
+ * *.vmcx.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #ifdef _WIN32
-#  include <io.h>
+#  include <windows.h>
 #else
 #  include <dirent.h>
 #  include <sys/stat.h>
@@ -214,49 +216,84 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Recursively visit the *.vmcx under @dir, in sorted order. */
-static void walk(search *s, const char *dir, int depth)
+/* Append a copy of the name @e to the list *@names of *@n; 0 when out
+ * of memory (s->hr set). */
+static int add_name(search *s, char ***names, size_t *n, const char *e)
 {
-	char **names = NULL;
-	size_t n = 0, i;
+	char **g;
+	if (!strcmp(e, ".") || !strcmp(e, ".."))
+		return 1;
+	g = realloc(*names, (*n + 1) * sizeof *g);
+	if (!g) {
+		s->hr = E_OUTOFMEMORY;
+		return 0;
+	}
+	*names = g;
+	g[*n] = malloc(strlen(e) + 1);
+	if (!g[*n]) {
+		s->hr = E_OUTOFMEMORY;
+		return 0;
+	}
+	strcpy(g[*n], e);
+	(*n)++;
+	return 1;
+}
+
+/* The entries of the folder @dir (UTF-8 names, unsorted) into *@names. */
+static void list_dir(search *s, const char *dir, char ***names, size_t *n)
+{
 #ifdef _WIN32
+	/* Through the UTF-16 API: names outside the ANSI code page survive. */
 	char pattern[LOCATE_PATH_MAX];
-	struct _finddata_t fd;
-	intptr_t h;
+	WIN32_FIND_DATAW fd;
+	LPWSTR wpat;
+	HANDLE h;
 	if ((size_t)snprintf(pattern, sizeof pattern, "%s\\*", dir) >= sizeof pattern)
 		return;
-	h = _findfirst(pattern, &fd);
-	if (h == -1)
+	wpat = vmsd__to_utf16(pattern);
+	if (!wpat) {
+		s->hr = E_OUTOFMEMORY;
+		return;
+	}
+	h = FindFirstFileW(wpat, &fd);
+	LocalFree(wpat);
+	if (h == INVALID_HANDLE_VALUE)
 		return;
 	do {
-		const char *e = fd.name;
+		HRESULT hr;
+		char *e = vmsd__to_utf8(fd.cFileName, &hr);
+		int ok;
+		if (!e) {
+			if (hr == E_OUTOFMEMORY) {
+				s->hr = hr;
+				break;
+			}
+			continue; /* not valid UTF-16: cannot be named in UTF-8 */
+		}
+		ok = add_name(s, names, n, e);
+		free(e);
+		if (!ok)
+			break;
+	} while (FindNextFileW(h, &fd));
+	FindClose(h);
 #else
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	if (!d)
 		return;
-	while ((de = readdir(d)) != NULL) {
-		const char *e = de->d_name;
-#endif
-		char **g;
-		if (!strcmp(e, ".") || !strcmp(e, ".."))
-			continue;
-		g = realloc(names, (n + 1) * sizeof *g);
-		if (!g || !(g[n] = malloc(strlen(e) + 1))) {
-			names = g ? g : names;
-			s->hr = E_OUTOFMEMORY;
+	while ((de = readdir(d)) != NULL)
+		if (!add_name(s, names, n, de->d_name))
 			break;
-		}
-		strcpy(g[n], e);
-		names = g;
-		n++;
-#ifdef _WIN32
-	} while (_findnext(h, &fd) == 0);
-	_findclose(h);
-#else
-	}
 	closedir(d);
 #endif
+}
+
+/* Recursively visit the *.vmcx under @dir, in sorted order. */
+static void walk(search *s, const char *dir, int depth)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	list_dir(s, dir, &names, &n);
 	if (n)
 		qsort(names, n, sizeof *names, cmp_str);
 	for (i = 0; i < n; i++) {
@@ -276,18 +313,22 @@ static void walk(search *s, const char *dir, int depth)
 /* Does @path exist as a regular file? */
 static int file_exists(const char *path)
 {
+#ifdef _WIN32
+	LPWSTR w = vmsd__to_utf16(path);
+	DWORD a;
+	if (!w)
+		return 0;
+	a = GetFileAttributesW(w);
+	LocalFree(w);
+	return a != INVALID_FILE_ATTRIBUTES && !(a & FILE_ATTRIBUTE_DIRECTORY);
+#else
+	struct stat sb;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return 0;
 	fclose(f);
-#ifndef _WIN32
-	{
-		struct stat sb;
-		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-			return 0;
-	}
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 #endif
-	return 1;
 }
 
 /*
@@ -340,6 +381,119 @@ static void search_all(search *s, const char *list)
 	free(copy);
 }
 
+#ifdef _WIN32
+/* Registry key and value of Hyper-V's default VM folder (the host setting
+ * "Virtual Machines" path; WMI: Msvm_VirtualSystemManagementServiceSettingData
+ * .DefaultExternalDataRoot).  docs/sdk.md says what is verified. */
+#define HV_REG_KEY L"SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization"
+#define HV_REG_VALUE L"DefaultExternalDataRoot"
+
+/* The registry's default VM folder as malloc'd UTF-8, or NULL. */
+static char *registry_root(void)
+{
+	WCHAR buf[LOCATE_PATH_MAX];
+	DWORD size = sizeof buf;
+	HRESULT hr;
+	/* RRF_RT_REG_SZ also accepts REG_EXPAND_SZ, expanded.  The DLL is
+	 * x64 only, so the 64-bit view is read without asking for it. */
+	if (RegGetValueW(HKEY_LOCAL_MACHINE, HV_REG_KEY, HV_REG_VALUE, RRF_RT_REG_SZ, NULL,
+			 buf, &size) != ERROR_SUCCESS)
+		return NULL;
+	buf[LOCATE_PATH_MAX - 1] = 0;
+	return buf[0] ? vmsd__to_utf8(buf, &hr) : NULL;
+}
+
+/* %ProgramData%\Microsoft\Windows\Hyper-V as malloc'd UTF-8, or NULL. */
+static char *programdata_root(void)
+{
+	WCHAR buf[LOCATE_PATH_MAX];
+	static const WCHAR tail[] = L"\\Microsoft\\Windows\\Hyper-V";
+	DWORD n = GetEnvironmentVariableW(L"ProgramData", buf, LOCATE_PATH_MAX);
+	HRESULT hr;
+	if (n == 0 || n + sizeof tail / sizeof tail[0] > LOCATE_PATH_MAX)
+		return NULL;
+	memcpy(buf + n, tail, sizeof tail);
+	return vmsd__to_utf8(buf, &hr);
+}
+
+/* The same folder, ignoring ASCII case and trailing separators? */
+static int same_folder(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	while (n > 1 && (a[n - 1] == '\\' || a[n - 1] == '/'))
+		n--;
+	while (m > 1 && (b[m - 1] == '\\' || b[m - 1] == '/'))
+		m--;
+	if (n != m)
+		return 0;
+	for (; n > 0; n--, a++, b++) {
+		char x = *a, y = *b;
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x == '/')
+			x = '\\';
+		if (y == '/')
+			y = '\\';
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Search the Hyper-V default folders after the configured ones: the VM
+ * folder the host is set to (registry), then the built-in default
+ * %ProgramData%\Microsoft\Windows\Hyper-V (once if they are the same).
+ * Both hold "Virtual Machines\<GUID>.vmcx" and "Snapshots\<GUID>.vmcx".
+ */
+static void default_folders(search *s)
+{
+	char *reg = registry_root(), *pd = programdata_root();
+	if (reg)
+		walk(s, reg, 0);
+	if (pd && !(reg && same_folder(reg, pd)))
+		walk(s, pd, 0);
+	free(reg);
+	free(pd);
+}
+#endif
+
+/* HVS_VM_SEARCH_PATH as malloc'd UTF-8, or NULL when unset (or, on
+ * Windows, not valid UTF-16 or out of memory).  Windows: read through the
+ * UTF-16 environment, since getenv() gives the ANSI code page there. */
+static char *env_search_path(void)
+{
+#ifdef _WIN32
+	WCHAR *w;
+	char *u;
+	HRESULT hr;
+	DWORD n = GetEnvironmentVariableW(L"HVS_VM_SEARCH_PATH", NULL, 0);
+	if (n == 0)
+		return NULL;
+	w = malloc((size_t)n * sizeof *w);
+	if (!w)
+		return NULL;
+	if (GetEnvironmentVariableW(L"HVS_VM_SEARCH_PATH", w, n) >= n) {
+		free(w); /* changed in between */
+		return NULL;
+	}
+	u = vmsd__to_utf8(w, &hr);
+	free(w);
+	return u;
+#else
+	const char *e = getenv("HVS_VM_SEARCH_PATH");
+	char *u;
+	if (!e)
+		return NULL;
+	u = malloc(strlen(e) + 1);
+	if (u)
+		strcpy(u, e);
+	return u;
+#endif
+}
+
 VMSD_API HRESULT WINAPI VmSavedStateDumpSetSearchPath(LPCWSTR searchPath)
 {
 	char *p = NULL;
@@ -361,6 +515,7 @@ VMSD_API HRESULT WINAPI LocateSavedStateFiles(LPCWSTR vmName, LPCWSTR snapshotNa
 	search s;
 	char *vm = NULL, *snap = NULL;
 	const char *list;
+	char *env;
 	char vmrs[LOCATE_PATH_MAX], bin[LOCATE_PATH_MAX], vsv[LOCATE_PATH_MAX];
 	const vmcx *target = NULL;
 	HRESULT hr;
@@ -390,9 +545,15 @@ VMSD_API HRESULT WINAPI LocateSavedStateFiles(LPCWSTR vmName, LPCWSTR snapshotNa
 	s.vm_name = vm;
 	s.snap_name = snap;
 	s.hr = S_OK;
-	list = g_search_path ? g_search_path : getenv("HVS_VM_SEARCH_PATH");
+	env = g_search_path ? NULL : env_search_path();
+	list = g_search_path ? g_search_path : env;
 	if (list)
 		search_all(&s, list);
+	free(env);
+#ifdef _WIN32
+	if (SUCCEEDED(s.hr))
+		default_folders(&s);
+#endif
 	hr = s.hr;
 	if (SUCCEEDED(hr) && s.have_vm) {
 		target = &s.vm;

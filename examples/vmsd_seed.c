@@ -12,6 +12,14 @@
  * Loads the saved state; for every virtual processor prints the
  * architecture, paging mode, kernel-space flag, RIP, RSP and CR3 (PC,
  * SP_EL1 and TTBR1_EL1 on ARM64); then the guest-physical memory chunks.
+ *
+ * Two ways to reach the library, one source (examples/CMakeLists.txt):
+ *  - example_vmsd_seed links it (on Windows through the import library,
+ *    as a program built against Microsoft's SDK does);
+ *  - example_vmsd_seed_dynload (VMSD_SEED_DYNLOAD) loads it at run time
+ *    by name and looks up every function it calls, as MemProcFS's
+ *    LeechCore plugin does: LoadLibraryW(L"vmsavedstatedumpprovider.dll")
+ *    + GetProcAddress on Windows, dlopen + dlsym elsewhere.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,31 +28,140 @@
 
 #include "vmsavedstatedump.h"
 
-/* Command-line bytes (UTF-8/ASCII) to a UTF-16 path; wide literals are
- * u"..." off Windows, so argv needs converting (BMP only: enough here). */
+#if defined(VMSD_SEED_DYNLOAD) && !defined(_WIN32)
+#  include <dlfcn.h>
+#endif
+#if defined(_WIN32)
+#  include <shellapi.h>
+#endif
+
+#ifdef VMSD_SEED_DYNLOAD
+/*
+ * The functions this program calls, as pointer types, and one pointer
+ * each.  After the #defines below the calls in main() go through the
+ * pointers, so both builds share every line that prints.
+ */
+typedef HRESULT(WINAPI *pfn_LoadSavedStateFile)(LPCWSTR, VM_SAVED_STATE_DUMP_HANDLE *);
+typedef HRESULT(WINAPI *pfn_LoadSavedStateFiles)(LPCWSTR, LPCWSTR, VM_SAVED_STATE_DUMP_HANDLE *);
+typedef HRESULT(WINAPI *pfn_ReleaseSavedStateFiles)(VM_SAVED_STATE_DUMP_HANDLE);
+typedef HRESULT(WINAPI *pfn_GetVpCount)(VM_SAVED_STATE_DUMP_HANDLE, UINT32 *);
+typedef HRESULT(WINAPI *pfn_GetArchitecture)(VM_SAVED_STATE_DUMP_HANDLE, UINT32,
+					     VIRTUAL_PROCESSOR_ARCH *);
+typedef HRESULT(WINAPI *pfn_GetPagingMode)(VM_SAVED_STATE_DUMP_HANDLE, UINT32, PAGING_MODE *);
+typedef HRESULT(WINAPI *pfn_InKernelSpace)(VM_SAVED_STATE_DUMP_HANDLE, UINT32, BOOL *);
+typedef HRESULT(WINAPI *pfn_GetRegisterValue)(VM_SAVED_STATE_DUMP_HANDLE, UINT32, DWORD,
+					      VIRTUAL_PROCESSOR_REGISTER *);
+typedef HRESULT(WINAPI *pfn_GetGuestPhysicalMemoryChunks)(VM_SAVED_STATE_DUMP_HANDLE, UINT64 *,
+							  GPA_MEMORY_CHUNK *, UINT64 *);
+
+#define SEED_FUNCS(X)                                                           \
+	X(LoadSavedStateFile) X(LoadSavedStateFiles) X(ReleaseSavedStateFiles)  \
+	X(GetVpCount) X(GetArchitecture) X(GetPagingMode) X(InKernelSpace)      \
+	X(GetRegisterValue) X(GetGuestPhysicalMemoryChunks)
+
+#define SEED_PTR(name) static pfn_##name p_##name;
+SEED_FUNCS(SEED_PTR)
+
+#define LoadSavedStateFile p_LoadSavedStateFile
+#define LoadSavedStateFiles p_LoadSavedStateFiles
+#define ReleaseSavedStateFiles p_ReleaseSavedStateFiles
+#define GetVpCount p_GetVpCount
+#define GetArchitecture p_GetArchitecture
+#define GetPagingMode p_GetPagingMode
+#define InKernelSpace p_InKernelSpace
+#define GetRegisterValue p_GetRegisterValue
+#define GetGuestPhysicalMemoryChunks p_GetGuestPhysicalMemoryChunks
+
+/* Load the library by name and resolve every function: 0, or -1 with a
+ * message.  The library stays loaded until the process ends. */
+static int load_library(void)
+{
+#ifdef _WIN32
+	/* By name: the DLL beside the program, then the system folders and
+	 * PATH (docs/sdk.md, "Using the DLL on Windows in place of Microsoft's"). */
+	HMODULE lib = LoadLibraryW(L"vmsavedstatedumpprovider.dll");
+#  define SEED_SYM(lib, name) GetProcAddress(lib, name)
+	if (!lib) {
+		fprintf(stderr, "LoadLibraryW(vmsavedstatedumpprovider.dll): error %lu\n",
+			(unsigned long)GetLastError());
+		return -1;
+	}
+#else
+	/* By name too: the dynamic loader's search (LD_LIBRARY_PATH, the
+	 * cache, the system folders). */
+	void *lib = dlopen("libvmsavedstatedumpprovider.so", RTLD_NOW | RTLD_LOCAL);
+#  define SEED_SYM(lib, name) dlsym(lib, name)
+	if (!lib) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		return -1;
+	}
+#endif
+	/* The generic result (FARPROC, void *) becomes the exact function
+	 * type through void (*)(void), the type compilers accept as "any
+	 * function" in a cast. */
+#define SEED_RESOLVE(name)                                                     \
+	p_##name = (pfn_##name)(void (*)(void))SEED_SYM(lib, #name);          \
+	if (!p_##name) {                                                       \
+		fprintf(stderr, "the library does not export %s\n", #name);  \
+		return -1;                                                     \
+	}
+	SEED_FUNCS(SEED_RESOLVE)
+	return 0;
+}
+#endif /* VMSD_SEED_DYNLOAD */
+
+#ifndef _WIN32
+/* Command-line bytes (UTF-8) to a UTF-16 path: wide literals are u"..."
+ * off Windows, so argv needs converting; characters beyond the BMP become
+ * surrogate pairs, invalid bytes U+FFFD. */
 static WCHAR *widen(const char *s)
 {
-	size_t n = strlen(s), i, j = 0;
-	WCHAR *w = malloc((n + 1) * sizeof *w);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t j = 0;
+	WCHAR *w = malloc((strlen(s) + 1) * sizeof *w); /* never more units than bytes */
 	if (!w)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x80) {
-			w[j++] = c;
-		} else if ((c & 0xE0) == 0xC0 && i + 1 < n) {
-			w[j++] = (WCHAR)(((c & 0x1F) << 6) | (s[i + 1] & 0x3F));
-			i++;
-		} else if ((c & 0xF0) == 0xE0 && i + 2 < n) {
-			w[j++] = (WCHAR)(((c & 0x0F) << 12) | ((s[i + 1] & 0x3F) << 6) |
-					 (s[i + 2] & 0x3F));
-			i += 2;
+	while (*u) {
+		uint32_t c = *u++;
+		int lead = c >= 0xC0, more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : lead;
+		if (lead)
+			c &= 0x3Fu >> more; /* payload bits of the lead byte */
+		for (; more > 0 && (*u & 0xC0) == 0x80; more--)
+			c = c << 6 | (*u++ & 0x3Fu);
+		if (more > 0 || (!lead && c >= 0x80) || c > 0x10FFFF)
+			c = 0xFFFD; /* truncated sequence, stray byte, out of range */
+		if (c >= 0x10000) {
+			w[j++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
+			w[j++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
 		} else {
-			w[j++] = 0xFFFD;
+			w[j++] = (WCHAR)c;
 		}
 	}
 	w[j] = 0;
 	return w;
+}
+#endif
+
+/* Argument @i as a wide path (malloc'd).  On Windows from the UTF-16
+ * command line, since argv holds the ANSI code page's bytes there. */
+static WCHAR *arg_path(char **argv, int i)
+{
+#ifdef _WIN32
+	int wargc = 0;
+	LPWSTR *wargv = CommandLineToArgvW(GetCommandLineW(), &wargc);
+	WCHAR *w = NULL;
+	(void)argv;
+	if (wargv && i < wargc) {
+		size_t n = wcslen(wargv[i]) + 1;
+		w = malloc(n * sizeof *w);
+		if (w)
+			memcpy(w, wargv[i], n * sizeof *w);
+	}
+	LocalFree(wargv);
+	return w;
+#else
+	return widen(argv[i]);
+#endif
 }
 
 static const char *arch_name(VIRTUAL_PROCESSOR_ARCH a)
@@ -93,9 +210,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE.vmrs | FILE.bin FILE.vsv\n", argv[0]);
 		return 2;
 	}
-	p1 = widen(argv[1]);
+#ifdef VMSD_SEED_DYNLOAD
+	if (load_library())
+		return 1;
+#endif
+	p1 = arg_path(argv, 1);
 	if (argc == 3)
-		p2 = widen(argv[2]);
+		p2 = arg_path(argv, 2);
 	if (!p1 || (argc == 3 && !p2)) {
 		fprintf(stderr, "out of memory\n");
 		return 1;

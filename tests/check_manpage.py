@@ -10,6 +10,7 @@ prints must appear in that section (roff "\\-" is read as "-").  The
 failure message names each missing section and option, so a new command
 or option cannot land undocumented.
 """
+import os
 import re
 import subprocess
 import sys
@@ -33,6 +34,8 @@ def sections(man):
 
 def main():
     hvs, cmds_def, man_path = sys.argv[1:4]
+    # Cross builds: the emulator that runs hvs (wine), from tests/CMakeLists.txt.
+    emu = [a for a in os.environ.get("HVS_TEST_EMULATOR", "").split(";") if a]
     cmds = re.findall(r'^HVS_CMD\("([^"]+)"', open(cmds_def).read(), re.M)
     man = open(man_path).read()
     secs = sections(man)
@@ -43,7 +46,7 @@ def main():
                             "'.SS %s' under .SH COMMANDS" % (man_path, c, c.replace("-", "\\-")))
             continue
         text = secs[c].replace("\\-", "-")
-        r = subprocess.run([hvs, c, "--help"], capture_output=True, text=True)
+        r = subprocess.run(emu + [hvs, c, "--help"], capture_output=True, text=True)
         if r.returncode != 0:
             problems.append("hvs %s --help exited %d" % (c, r.returncode))
             continue

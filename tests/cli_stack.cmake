@@ -7,7 +7,7 @@ if(NOT EXISTS ${DIR}/uwguest.truth)
   message("skipped: uwguest fixture not built")
   return()
 endif()
-execute_process(COMMAND ${HVS} stack --all --symbols ${DIR} ${DIR}/uwguest.vmrs
+execute_process(COMMAND ${EMU} ${HVS} stack --all --symbols ${DIR} ${DIR}/uwguest.vmrs
   OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "hvs stack exited ${rc}:\n${out}")
@@ -38,7 +38,7 @@ foreach(want "VP 0: 12 frames" "VP 1: 5 frames" "VP 2: 3 frames" "uwb!b_c3+0x26"
     message(FATAL_ERROR "'${want}' missing in:\n${out}")
   endif()
 endforeach()
-execute_process(COMMAND ${HVS} stack --vp 0 --json ${DIR}/uwguest.vmrs
+execute_process(COMMAND ${EMU} ${HVS} stack --vp 0 --json ${DIR}/uwguest.vmrs
   OUTPUT_VARIABLE js RESULT_VARIABLE rc)
 string(JSON nf LENGTH "${js}" vps 0 frames)
 if(NOT rc EQUAL 0 OR NOT nf EQUAL 12)

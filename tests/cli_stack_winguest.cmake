@@ -9,7 +9,7 @@ if(NOT EXISTS ${DIR}/winguest.vmrs)
   message("skipped: winguest fixture not built")
   return()
 endif()
-execute_process(COMMAND ${HVS} stack --all --symbols ${DIR}/symbols ${DIR}/winguest.vmrs
+execute_process(COMMAND ${EMU} ${HVS} stack --all --symbols ${DIR}/symbols ${DIR}/winguest.vmrs
   OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "hvs stack exited ${rc}:\n${out}")

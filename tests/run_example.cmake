@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Run an example program with ARGS and check that its output holds every
-# string of WANT (a CMake list).
-execute_process(COMMAND ${PROG} ${ARGS} RESULT_VARIABLE rc
+# string of WANT (a CMake list).  EMU: the cross build's emulator (wine).
+execute_process(COMMAND ${EMU} ${PROG} ${ARGS} RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("${out}")
 if(NOT rc EQUAL 0)

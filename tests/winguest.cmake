@@ -18,7 +18,7 @@ add_test(NAME winguest_fixture
   COMMAND ${CMAKE_COMMAND}
     -DSRC=${CMAKE_CURRENT_SOURCE_DIR}/data/winguest -DOUT=${HVS_WINGUEST_DIR}
     -DCLANG=${HVS_WG_CLANG} -DLLD_LINK=${HVS_WG_LLD_LINK}
-    -DPDBUTIL=${HVS_WG_PDBUTIL} -DWINGUEST=$<TARGET_FILE:hvs-winguest>
+    -DPDBUTIL=${HVS_WG_PDBUTIL} -DWINGUEST=$<TARGET_FILE:hvs-winguest> -DEMU=${HVS_TEST_EMU}
     -P ${CMAKE_CURRENT_SOURCE_DIR}/data/winguest/build.cmake)
 set_tests_properties(winguest_fixture PROPERTIES FIXTURES_SETUP winguest
   SKIP_REGULAR_EXPRESSION "skipped: ")
@@ -44,7 +44,7 @@ endforeach()
 # hvs images on the fixture.
 if(TARGET hvs)
   add_test(NAME cli_images
-    COMMAND ${CMAKE_COMMAND} -DHVS=$<TARGET_FILE:hvs>
+    COMMAND ${CMAKE_COMMAND} -DHVS=$<TARGET_FILE:hvs> -DEMU=${HVS_TEST_EMU}
       -DIN=${HVS_WINGUEST_DIR}/winguest.vmrs
       -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_images.cmake)
   set_tests_properties(cli_images PROPERTIES FIXTURES_REQUIRED winguest

@@ -133,8 +133,13 @@ hvs_add_golden(NAME apply_log_not_container EXPECT empty.expect EXIT 3
 # sidecar's registers.json groups: the same expected files as the .vmrs.
 if(TARGET hvs)
   set(HVS_CONV @TMP@/sample-x64.conv)
+  # Cross builds: hvs.exe runs under the emulator (wine) here too.
+  set(_hvs_sh "'$<TARGET_FILE:hvs>'")
+  if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
+    set(_hvs_sh "'${CMAKE_CROSSCOMPILING_EMULATOR}' ${_hvs_sh}")
+  endif()
   add_test(NAME convert_sample
-    COMMAND sh -c "'$<TARGET_FILE:hvs>' convert '${PROJECT_BINARY_DIR}/sample-x64.vmrs' -o '${PROJECT_BINARY_DIR}/tmp/sample-x64.conv.elf' --to elf --force --quiet && '$<TARGET_FILE:hvs>' convert '${PROJECT_BINARY_DIR}/sample-x64.vmrs' -o '${PROJECT_BINARY_DIR}/tmp/sample-x64.conv.raw' --to raw --force --quiet")
+    COMMAND sh -c "${_hvs_sh} convert '${PROJECT_BINARY_DIR}/sample-x64.vmrs' -o '${PROJECT_BINARY_DIR}/tmp/sample-x64.conv.elf' --to elf --force --quiet && ${_hvs_sh} convert '${PROJECT_BINARY_DIR}/sample-x64.vmrs' -o '${PROJECT_BINARY_DIR}/tmp/sample-x64.conv.raw' --to raw --force --quiet")
   set_tests_properties(convert_sample PROPERTIES FIXTURES_REQUIRED sample_x64
     FIXTURES_SETUP sample_conv)
   hvs_add_golden(NAME maps_sample_conv_elf EXPECT maps_sample.json.expect

@@ -3,6 +3,7 @@
 # code with EXIT.  When the NEEDS file under SHARED is absent it prints
 # "skipped: ..." and stops; the test's SKIP_REGULAR_EXPRESSION turns that
 # into a skip (cmake_language(EXIT) would need CMake 3.29; Debian 12 has 3.25).
+# EMU: the cross build's emulator (wine), empty otherwise.
 # Set HVS_UPDATE_GOLDEN=1 in the environment to rewrite the expect file.
 # Script mode sets no policies: without CMP0053 "@SHARED@" expands as a variable.
 cmake_policy(SET CMP0053 NEW)
@@ -17,7 +18,7 @@ foreach(a ${ARGS})
   string(REPLACE "@TMP@" "${TMP}" a "${a}")
   list(APPEND args "${a}")
 endforeach()
-execute_process(COMMAND ${HVS} ${args}
+execute_process(COMMAND ${EMU} ${HVS} ${args}
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 string(REPLACE "${SHARED}" "@SHARED@" out "${out}")
 string(REPLACE "${TMP}" "@TMP@" out "${out}")

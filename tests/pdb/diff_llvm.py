@@ -33,7 +33,15 @@ def fail(pdb, msg):
     failures.append(f"{os.path.basename(pdb)}: {msg}")
 
 
+# Cross builds: the emulator (wine) that runs our pdbdump, from
+# tests/CMakeLists.txt; the LLVM tools run natively.
+EMU = [a for a in os.environ.get("HVS_TEST_EMULATOR", "").split(";") if a]
+OURS = []
+
+
 def run(cmd):
+    if cmd[:1] == OURS:
+        cmd = EMU + cmd
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
     if r.returncode != 0:
@@ -456,6 +464,7 @@ def main():
         print(__doc__)
         return 2
     pdbdump, fixdir = sys.argv[1], sys.argv[2]
+    OURS[:] = [pdbdump]
     if not shutil.which("llvm-pdbutil"):
         print("skipped: llvm-pdbutil not found")
         return 77

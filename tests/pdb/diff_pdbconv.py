@@ -131,7 +131,9 @@ def main():
             return 1
         with open(out) as f:
             isf = json.load(f)
-    r = subprocess.run([pdbdump, pdb], stdout=subprocess.PIPE,
+    # Cross builds: the emulator that runs pdbdump (wine), from tests/CMakeLists.txt.
+    emu = [a for a in os.environ.get("HVS_TEST_EMULATOR", "").split(";") if a]
+    r = subprocess.run(emu + [pdbdump, pdb], stdout=subprocess.PIPE,
                        universal_newlines=True, check=True)
     types, fields, enums, syms = parse_ours(r.stdout)
     types.pop("resolve", None)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "hvs/hvs.h"
+#include "testplat.h"
 
 typedef struct test_case {
 	const char *name;

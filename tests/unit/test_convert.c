@@ -30,14 +30,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include "gen_vmrs.h"
 #include "json_min.h"
@@ -244,7 +245,7 @@ static const char *tmpdir(void)
 	const char *p = test_tmp_path("cvt/x");
 	snprintf(d, sizeof d, "%s", p);
 	*strrchr(d, '/') = '\0';
-	mkdir(d, 0777);
+	test_mkdirs(d);
 	return d;
 }
 
@@ -260,9 +261,9 @@ static const char *tpath(const char *name)
 static void rm_out(const char *p)
 {
 	char j[1200];
-	unlink(p);
+	remove(p);
 	snprintf(j, sizeof j, "%s.json", p);
-	unlink(j);
+	remove(j);
 }
 
 static hvs_status convert(hvs_image *img, const char *out, hvs_convert_format f, unsigned workers)
@@ -367,12 +368,15 @@ static void test_roundtrip_generated(void)
 /* The README sample (tests/data/sample-x64.spec) through the hvs-gen tool. */
 static void test_roundtrip_sample_spec(void)
 {
-	char cmd[4096];
 	const char *out = tpath("sample-in.vmrs");
-	snprintf(cmd, sizeof cmd, "'%s/tests/hvs-gen' '%s' '%s'", HVS_TEST_BINARY_DIR,
-		 test_source_path("tests/data/sample-x64.spec"), out);
-	if (system(cmd) != 0)
+	const char *argv[4];
+	argv[0] = test_bin_path("tests/hvs-gen");
+	if (!argv[0])
 		SKIP("hvs-gen not built");
+	argv[1] = test_source_path("tests/data/sample-x64.spec");
+	argv[2] = out;
+	argv[3] = NULL;
+	CHECK_EQ(test_spawn(argv, NULL, NULL), 0);
 	CHECK(roundtrip(out, "sample-x64"));
 }
 
@@ -393,7 +397,7 @@ static const char *guest_core(const char *g)
 		return NULL;
 	snprintf(out, sizeof out, "%s/%s.core.elf", tmpdir(), g);
 	snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s' 2>/dev/null", xz, out);
-	if (system(cmd) != 0)
+	if (test_sh(cmd, NULL, NULL) != 0)
 		return NULL;
 	return out;
 }
@@ -403,6 +407,7 @@ static void test_roundtrip_guests(void)
 	size_t i;
 	if (!test_shared_path("guests"))
 		SKIP("../shared/guests is absent");
+	SKIP_WITHOUT_SH(); /* xz */
 	for (i = 0; i < sizeof guests / sizeof guests[0]; i++) {
 		const char *core = guest_core(guests[i]);
 		char c[1200];
@@ -416,25 +421,11 @@ static void test_roundtrip_guests(void)
 
 /* -------------------------------------------------------------- readelf */
 
-/* Run @cmd, return its stdout (malloc'd) or NULL. */
+/* Run the host shell command @cmd, return its stdout (malloc'd) or NULL. */
 static char *run(const char *cmd)
 {
-	FILE *p = popen(cmd, "r");
-	size_t n = 0, cap = 1 << 16;
-	char *buf;
-	size_t k;
-	if (!p)
-		return NULL;
-	buf = malloc(cap);
-	while ((k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-		n += k;
-		if (cap - n < 4096) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-		}
-	}
-	buf[n] = '\0';
-	if (pclose(p) != 0) {
+	char *buf = NULL;
+	if (test_sh(cmd, &buf, NULL) != 0) {
 		free(buf);
 		return NULL;
 	}
@@ -459,6 +450,7 @@ static void check_readelf(const char *tag, int arm)
 	const hvs_mem_range *r;
 	size_t nr, k = 0;
 	int first_is_note = 0, seen_ph = 0;
+	SKIP_WITHOUT_SH();
 	if (!core)
 		SKIP("no %s core", tag);
 	in = open_img(core, NULL);
@@ -531,6 +523,7 @@ static void check_gdb(const char *tag, int arm)
 	uint64_t probe = 0, word = 0;
 	uint32_t vp;
 	size_t i;
+	SKIP_WITHOUT_SH();
 	if (!core)
 		SKIP("no %s core", tag);
 	in = open_img(core, NULL);
@@ -600,7 +593,7 @@ static void test_gdb(void)
 	if (test__failed || test__skipped)
 		return;
 	/* The host's gdb reads only native cores: aarch64 needs gdb-multiarch. */
-	if (system("gdb-multiarch --version >/dev/null 2>&1") != 0) {
+	if (test_sh("gdb-multiarch --version >/dev/null 2>&1", NULL, NULL) != 0) {
 		fprintf(stderr, "aarch64 part skipped: gdb-multiarch is not installed\n");
 		return;
 	}
@@ -834,7 +827,9 @@ static void test_volatility3(void)
 	size_t n, ref_raw = 0, ref_elf = 0;
 	if (!test_shared_path("guests") || !test_shared_path("tools/volatility3/vol.py"))
 		SKIP("../shared/guests or ../shared/tools/volatility3 is absent");
-	if (system("python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null") != 0)
+	SKIP_WITHOUT_SH();
+	if (test_sh("python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null",
+		    NULL, NULL) != 0)
 		SKIP("python3 >= 3.8 not available");
 	core = guest_core("x86_64-tcg");
 	if (!core)
@@ -900,14 +895,14 @@ static void test_existing_and_cancel(void)
 		snprintf(js, sizeof js, "%s.json", out);
 		CHECK(test_write_file(js, "{}", 2) == 0);
 		CHECK_STATUS(hvs_convert(in, out, HVS_CONVERT_RAW, &o, NULL), HVS_E_INVALID);
-		CHECK(access(out, F_OK) != 0);
+		CHECK(!test_exists(out));
 		unlink(js);
 	}
 	/* Cancel after the first progress report: nothing left behind. */
 	o.progress = cancel_cb;
 	o.progress_ud = &calls;
 	CHECK_STATUS(hvs_convert(in, out, HVS_CONVERT_ELF, &o, NULL), HVS_E_CANCELED);
-	CHECK(access(out, F_OK) != 0);
+	CHECK(!test_exists(out));
 	CHECK_EQ(count_in_dir(tmpdir(), ".hvs-tmp."), 0);
 	/* Force replaces. */
 	CHECK(test_write_file(out, "keep", 4) == 0);
@@ -923,6 +918,12 @@ static void test_existing_and_cancel(void)
 }
 
 /* A file-size limit in a child: HVS_E_IO naming EFBIG, nothing left. */
+#ifdef _WIN32
+static void test_fsize_limit(void)
+{
+	SKIP("RLIMIT_FSIZE (a per-process file-size limit) has no Windows equivalent");
+}
+#else
 static void test_fsize_limit(void)
 {
 	const char *in_path = gen_vmrs_x64_2vp("cvt-fsize.vmrs", HVS_VMRS_ENC_MIXED);
@@ -953,11 +954,12 @@ static void test_fsize_limit(void)
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK(WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 0);
-	CHECK(access(out, F_OK) != 0);
+	CHECK(!test_exists(out));
 	CHECK_EQ(count_in_dir(tmpdir(), ".hvs-tmp."), 0);
 	sha_file(in_path, h1);
 	CHECK_MEM(h0, h1, 32);
 }
+#endif
 
 /* A damaged token stream: HVS_E_CORRUPT naming the block, no output. */
 static void test_damaged_block(void)
@@ -998,7 +1000,7 @@ static void test_damaged_block(void)
 		}
 		hvs_convert_result_free(r);
 		r = NULL;
-		CHECK(access(out, F_OK) != 0);
+		CHECK(!test_exists(out));
 		CHECK_EQ(count_in_dir(tmpdir(), ".hvs-tmp."), 0);
 		hvs_image_close(in);
 	}
@@ -1012,32 +1014,37 @@ static void test_cli_errors(void)
 	const char *src = gen_vmrs_x64_2vp("cvt-cli-src.vmrs", HVS_VMRS_ENC_RAW);
 	const char *trunc = tpath("trunc.vmrs");
 	const char *out = tpath("cli.raw");
-	char cmd[4096];
+	const char *hvs = test_bin_path("hvs");
 	size_t len = 0;
 	uint8_t *d = test_read_file(src, &len);
 	int rc;
 	CHECK(d != NULL);
 	CHECK(test_write_file(trunc, d, len / 2) == 0);
 	free(d);
-	rm_out(out);
-	snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to raw --quiet 2>/dev/null",
-		 HVS_TEST_BINARY_DIR, trunc, out);
-	rc = system(cmd);
-	if (WIFEXITED(rc) && WEXITSTATUS(rc) == 127)
+	if (!hvs)
 		SKIP("hvs not built");
-	CHECK(WIFEXITED(rc));
-	CHECK(WEXITSTATUS(rc) == 1 || WEXITSTATUS(rc) == 4); /* damaged, or I/O */
-	CHECK(access(out, F_OK) != 0);
+	rm_out(out);
+	{
+		const char *argv[] = { hvs, "convert", trunc, "-o", out, "--to", "raw", "--quiet",
+				       NULL };
+		rc = test_spawn(argv, NULL, NULL);
+	}
+	CHECK(rc == 1 || rc == 4); /* damaged, or I/O */
+	CHECK(!test_exists(out));
 	/* Existing OUT: exit 2 (usage: --force), file untouched. */
 	CHECK(test_write_file(out, "keep", 4) == 0);
-	snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to elf --quiet 2>/dev/null",
-		 HVS_TEST_BINARY_DIR, src, out);
-	rc = system(cmd);
-	CHECK(WIFEXITED(rc));
-	CHECK_EQ(WEXITSTATUS(rc), 2);
-	snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to elf --quiet --force --json >/dev/null",
-		 HVS_TEST_BINARY_DIR, src, out);
-	CHECK_EQ(system(cmd), 0);
+	{
+		const char *argv[] = { hvs, "convert", src, "-o", out, "--to", "elf", "--quiet", NULL };
+		CHECK_EQ(test_spawn(argv, NULL, NULL), 2);
+	}
+	d = test_read_file(out, &len);
+	CHECK(d && len == 4 && memcmp(d, "keep", 4) == 0);
+	free(d);
+	{
+		const char *argv[] = { hvs,	 "convert", src,     "-o",   out, "--to",
+				       "elf",	 "--quiet", "--force", "--json", NULL };
+		CHECK_EQ(test_spawn(argv, NULL, NULL), 0);
+	}
 	CHECK_EQ(count_in_dir(tmpdir(), ".hvs-tmp."), 0);
 }
 
@@ -1050,8 +1057,23 @@ static void test_cli_progress(void)
 {
 	const char *src = gen_vmrs_x64_2vp("cvt-progress.vmrs", HVS_VMRS_ENC_MIXED);
 	const char *out = tpath("progress.raw");
-	char cmd[4096], *o;
-	if (system("script --version >/dev/null 2>&1") != 0)
+	const char *hvs = test_bin_path("hvs");
+	char cmd[4096], *o = NULL;
+	if (!hvs)
+		SKIP("hvs not built");
+	/* stderr not a terminal: no progress line. */
+	{
+		const char *argv[] = { hvs, "convert", src, "-o", out, "--to", "raw", "--force", NULL };
+		CHECK_EQ(test_spawn_capture(argv, 1, &o, NULL), 0);
+	}
+	CHECK(o != NULL);
+	CHECK(strstr(o, "ETA") == NULL);
+	free(o);
+	rm_out(out);
+	if (TEST_ON_WINDOWS)
+		SKIP("the terminal part needs hvs on a pseudo-terminal (script(1)); "
+		     "a Windows program cannot be given one");
+	if (test_sh("script --version >/dev/null 2>&1", NULL, NULL) != 0)
 		SKIP("script(1) is not installed (bsdutils)");
 	snprintf(cmd, sizeof cmd, "script -qec \"'%s/hvs' convert '%s' -o '%s' --to raw --force\" "
 		 "/dev/null", HVS_TEST_BINARY_DIR, src, out);
@@ -1064,12 +1086,6 @@ static void test_cli_progress(void)
 	free(o);
 	snprintf(cmd, sizeof cmd, "script -qec \"'%s/hvs' convert '%s' -o '%s' --to raw --force "
 		 "--quiet\" /dev/null", HVS_TEST_BINARY_DIR, src, out);
-	o = run(cmd);
-	CHECK(o != NULL);
-	CHECK(strstr(o, "ETA") == NULL);
-	free(o);
-	snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to raw --force 2>&1",
-		 HVS_TEST_BINARY_DIR, src, out);
 	o = run(cmd);
 	CHECK(o != NULL);
 	CHECK(strstr(o, "ETA") == NULL);

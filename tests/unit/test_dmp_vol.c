@@ -35,8 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "convert/dmp.h"
 #include "json_min.h"
@@ -47,33 +45,20 @@
 
 #define PYTHON "/usr/bin/python3"
 
-/* Run a shell command; its stdout (malloc'd) or NULL; *rc its exit status. */
+/* Run a host shell command; its stdout (malloc'd) or NULL; *rc its exit status. */
 static char *run(const char *cmd, int *rc)
 {
-	FILE *f = popen(cmd, "r");
 	char *out = NULL;
-	size_t n = 0, cap = 0;
-	int st;
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *p = realloc(out, cap = cap * 2 + 8192);
-			if (!p)
-				break;
-			out = p;
-		}
-		{
-			size_t r = fread(out + n, 1, 4096, f);
-			if (r == 0)
-				break;
-			n += r;
-		}
-	}
-	st = pclose(f);
-	*rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	if (out)
-		out[n] = 0;
+	*rc = test_sh(cmd, &out, NULL);
+	return out;
+}
+
+/* Run one of our programs (@argv[0] NULL: not built, *rc -1); its stdout
+ * and stderr (malloc'd) or NULL. */
+static char *run_prog(const char *const *argv, int *rc)
+{
+	char *out = NULL;
+	*rc = argv[0] ? test_spawn_capture(argv, 1, &out, NULL) : -1;
 	return out;
 }
 
@@ -81,7 +66,8 @@ static const char *vol_dir(void)
 {
 	static char dir[1024];
 	const char *p = test_shared_path("tools/volatility3/volatility3/framework/layers/crash.py");
-	if (!p || access(PYTHON, X_OK) != 0)
+	/* python3 is a host tool (test_sh), like xz. */
+	if (!p || test_sh_unavailable() || !test_exists(PYTHON))
 		return NULL;
 	p = test_shared_path("tools/volatility3");
 	snprintf(dir, sizeof dir, "%s", p);
@@ -300,14 +286,14 @@ static void winguest(int want_type, int symbols)
 	snprintf(dump, sizeof dump, "%s", test_tmp_path(want_type == 1 ? "wg_full.dmp" : "wg_bitmap.dmp"));
 	(void)remove(dump);
 	if (symbols) /* the kernel's PDB in the fixture's symbol store */
-		setenv("_NT_SYMBOL_PATH", wg_file("symbols"), 1);
+		test_setenv("_NT_SYMBOL_PATH", wg_file("symbols"));
 	else
-		unsetenv("_NT_SYMBOL_PATH");
+		test_setenv("_NT_SYMBOL_PATH", NULL);
 	{
 		char before[65], after[65];
 		file_sha(in, before);
 		res = convert(in, dump, want_type);
-		unsetenv("_NT_SYMBOL_PATH");
+		test_setenv("_NT_SYMBOL_PATH", NULL);
 		file_sha(in, after);
 		CHECK(res);
 		CHECK(before[0] && strcmp(before, after) == 0); /* input unchanged */
@@ -683,7 +669,7 @@ static void test_dmp_vol__arm64_refused(void)
 	memset(&o, 0, sizeof o);
 	CHECK_STATUS(hvs_convert(img, dump, HVS_CONVERT_DMP, &o, &r), HVS_E_UNSUPPORTED);
 	CHECK(r && strstr(r->errmsg, "ARM64"));
-	CHECK(access(dump, F_OK) != 0);
+	CHECK(!test_exists(dump));
 	hvs_convert_result_free(r);
 	hvs_image_close(img);
 	remove(core);
@@ -694,17 +680,20 @@ static void test_dmp_vol__cli(void)
 {
 	const char *bin = test_shared_path("samples/test_file.bin");
 	const char *wg = wg_file("winguest.vmrs");
-	char cmd[4096], dump[1024];
+	const char *hvs = test_bin_path("hvs");
+	char dump[1024];
 	char *o;
 	int rc;
 
 	if (!bin && !wg)
 		SKIP("neither ../shared/samples/test_file.bin nor the winguest fixture found");
+	if (!hvs)
+		SKIP("hvs not built");
 	snprintf(dump, sizeof dump, "%s", test_tmp_path("cli.dmp"));
 	if (bin) {
-		snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to dmp --dmp-type full "
-			 "--force --json", HVS_TEST_BINARY_DIR, bin, dump);
-		o = run(cmd, &rc);
+		const char *argv[] = { hvs,	"convert", bin,	    "-o",      dump,	 "--to",
+				       "dmp",	"--dmp-type", "full", "--force", "--json", NULL };
+		o = run_prog(argv, &rc);
 		CHECK(o);
 		CHECK_EQ(rc, 0);
 		CHECK(strstr(o, "\"format\": \"dmp\""));
@@ -714,9 +703,10 @@ static void test_dmp_vol__cli(void)
 		free(o);
 	}
 	if (wg) {
-		snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to dmp --dmp-type bitmap "
-			 "--force --json", HVS_TEST_BINARY_DIR, wg, dump);
-		o = run(cmd, &rc);
+		const char *argv[] = { hvs,	"convert", wg,	      "-o",	 dump,	   "--to",
+				       "dmp",	"--dmp-type", "bitmap", "--force", "--json", NULL };
+		const char *argv2[] = { hvs, "convert", wg, "-o", dump, "--to", "dmp", "--quiet", NULL };
+		o = run_prog(argv, &rc);
 		CHECK(o);
 		CHECK_EQ(rc, 0);
 		CHECK(strstr(o, "\"underived\": []"));
@@ -724,9 +714,7 @@ static void test_dmp_vol__cli(void)
 		CHECK(strstr(o, "\"vp_contexts_written\": \"0x2\""));
 		free(o);
 		/* An existing output is not replaced without --force. */
-		snprintf(cmd, sizeof cmd, "'%s/hvs' convert '%s' -o '%s' --to dmp --quiet 2>&1",
-			 HVS_TEST_BINARY_DIR, wg, dump);
-		o = run(cmd, &rc);
+		o = run_prog(argv2, &rc);
 		CHECK(rc != 0);
 		free(o);
 	}
@@ -839,7 +827,7 @@ static void test_dmp_vol__i386_pae(void)
  */
 static void test_dmp_vol__generated_os_id(void)
 {
-	char spec[1024], vm[1024], dump[1024], cmd[4096], *text, *o;
+	char spec[1024], vm[1024], dump[1024], *text, *o;
 	const char *src = test_source_path("tests/data/sample-x64.spec");
 	size_t n;
 	int rc, linux_id;
@@ -861,9 +849,10 @@ static void test_dmp_vol__generated_os_id(void)
 		rc = test_write_file(spec, text, n);
 		free(text);
 		CHECK(rc == 0);
-		snprintf(cmd, sizeof cmd, "'%s/tests/hvs-gen' '%s' '%s' 2>&1", HVS_TEST_BINARY_DIR,
-			 spec, vm);
-		free(run(cmd, &rc));
+		{
+			const char *argv[] = { test_bin_path("tests/hvs-gen"), spec, vm, NULL };
+			free(run_prog(argv, &rc));
+		}
 		CHECK_EQ(rc, 0);
 		r = convert(vm, dump, HVS_CONVERT_DMP_FULL);
 		CHECK(r);

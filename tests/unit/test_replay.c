@@ -10,21 +10,11 @@
  */
 #include "test.h"
 
-#ifndef _WIN32
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#endif
 
 #include "gen_store.h"
 #include "store/format.h"
 #include "store/writer_int.h"
 #include "util/util.h"
-
-#ifndef _WIN32
 
 /* Offsets in the pending file built by make_pending(). */
 typedef struct pending {
@@ -186,20 +176,15 @@ static void test_replay__clean_untouched(void)
 	const char *path = test_tmp_path("replay_clean.vmrs");
 	size_t n;
 	uint8_t *f = gen_store_build(base_keys, HVS__ARRAY_SIZE(base_keys), &n);
-	struct timespec ts[2];
-	struct stat sb;
 	uint32_t applied = 99;
 
 	CHECK(f != NULL);
 	CHECK(test_write_file(path, f, n) == 0);
 	/* An mtime in 2001, so any write would be visible. */
-	ts[0].tv_sec = ts[1].tv_sec = 1000000000;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
+	CHECK(test_set_mtime(path, 1000000000) == 0);
 	CHECK_OK(hvs_store_apply_replay_log(path, NULL, &applied));
 	CHECK_EQ(applied, 0);
-	CHECK(stat(path, &sb) == 0);
-	CHECK_EQ(sb.st_mtime, 1000000000);
+	CHECK_EQ(test_mtime(path), 1000000000);
 	CHECK(file_is(path, f, n));
 	free(f);
 }
@@ -575,48 +560,23 @@ static void test_replay__locked(void)
 	const char *path = test_tmp_path("replay_lock.vmrs");
 	char err[HVS_ERRMSG_MAX] = "";
 	hvs_open_opts o;
-	int to_parent[2], to_child[2];
-	pid_t pid;
+	test_other_lock lk;
 	pending p;
-	char c = 0;
-	int status = 0;
 
 	CHECK(make_pending(&p) == 0);
 	CHECK(test_write_file(path, p.old, p.len) == 0);
-	CHECK(pipe(to_parent) == 0 && pipe(to_child) == 0);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		/* Child: lock the file, tell the parent, wait to be released. */
-		struct flock lk;
-		int fd = open(path, O_RDWR);
-		memset(&lk, 0, sizeof lk);
-		lk.l_type = F_WRLCK;
-		lk.l_whence = SEEK_SET;
-		c = (fd >= 0 && fcntl(fd, F_SETLK, &lk) == 0) ? 'L' : 'E';
-		if (write(to_parent[1], &c, 1) != 1 || read(to_child[0], &c, 1) != 1)
-			_exit(2);
-		_exit(0);
-	}
-	CHECK(read(to_parent[0], &c, 1) == 1);
 	memset(&o, 0, sizeof o);
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
-	if (c == 'L') {
+	/* A child process (POSIX) or another handle (Windows) holds the lock. */
+	if (test_lock_other(&lk, path) == 0) {
 		if (hvs_store_apply_replay_log(path, &o, NULL) != HVS_E_IO ||
 		    !strstr(err, "locked by another process"))
 			test__fail(__FILE__, __LINE__, "apply under a lock: \"%s\"", err);
+		test_unlock_other(&lk);
 	} else {
-		test__fail(__FILE__, __LINE__, "child could not lock");
+		test__fail(__FILE__, __LINE__, "could not lock %s", path);
 	}
-	c = 'Q';
-	if (write(to_child[1], &c, 1) != 1)
-		kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	close(to_parent[0]);
-	close(to_parent[1]);
-	close(to_child[0]);
-	close(to_child[1]);
 	if (test__failed) {
 		free_pending(&p);
 		return;
@@ -666,13 +626,3 @@ TEST_MAIN(TEST(test_replay__apply), TEST(test_replay__clean_untouched),
 	  TEST(test_replay__random_damage), TEST(test_replay__errors),
 	  TEST(test_replay__locked),
 	  TEST(test_replay__oom))
-
-#else /* _WIN32 */
-
-static void test_replay__windows(void)
-{
-	SKIP("replay-log apply is POSIX-only for now");
-}
-TEST_MAIN(TEST(test_replay__windows))
-
-#endif

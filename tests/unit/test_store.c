@@ -1366,48 +1366,33 @@ static void test_store__oom_every_allocation(void)
 
 /* ------------------------------------------------------------ hvs check */
 
-#ifndef _WIN32
-#include <sys/wait.h>
-
 /* Run "hvs check --json FILE", capture stdout; returns the exit code. */
 static int run_check(const char *hvs, const char *file, char *out, size_t size)
 {
-	char cmd[8192];
-	const char *tmp = test_tmp_path("store_check.out");
-	uint8_t *o;
+	const char *argv[] = { hvs, "check", "--json", file, NULL };
+	char *o = NULL;
 	size_t n = 0;
-	int rc;
-
-	snprintf(cmd, sizeof cmd, "'%s' check --json '%s' > '%s' 2>/dev/null", hvs, file, tmp);
-	rc = system(cmd);
+	int rc = test_spawn_capture(argv, 0, &o, &n);
 	out[0] = '\0';
-	o = test_read_file(tmp, &n);
 	if (o) {
 		n = HVS__MIN(n, size - 1);
 		memcpy(out, o, n);
 		out[n] = '\0';
 		free(o);
 	}
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+	return rc;
 }
-#endif
 
 static void test_store__cli_check_exit_codes(void)
 {
-#ifdef _WIN32
-	SKIP("uses POSIX system()/wait status");
-#else
 	char hvs[4096], out[16384];
 	const char *f;
 	uint8_t junk[0x2000];
 	kb b;
-	FILE *t;
 
-	snprintf(hvs, sizeof hvs, "%s/hvs", HVS_TEST_BINARY_DIR);
-	t = fopen(hvs, "rb");
-	if (!t)
-		SKIP("%s not built", hvs);
-	fclose(t);
+	if (!test_bin_path("hvs"))
+		SKIP("hvs not built");
+	snprintf(hvs, sizeof hvs, "%s", test_bin_path("hvs"));
 	build_basic(&b, 0x0400);
 	f = test_tmp_path("store_ok.hvs");
 	CHECK(test_write_file(f, b.p, b.size) == 0);
@@ -1431,7 +1416,6 @@ static void test_store__cli_check_exit_codes(void)
 	CHECK(strstr(out, "not a HyperVStorage container") != NULL);
 	CHECK_EQ(run_check(hvs, test_tmp_path("store_missing.vmrs"), out, sizeof out), 4);
 	free(b.p);
-#endif
 }
 
 TEST_MAIN(TEST(test_store__vmrs_sample), TEST(test_store__vmcx_sample),

@@ -14,6 +14,7 @@
  * records for every structure and union of both PDBs; memory contents
  * with the values the fixture's sources put there.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #include "test.h"
 
 #define WG_DIR HVS_TEST_BINARY_DIR "/winguest"
-#define HVS_CLI HVS_TEST_BINARY_DIR "/hvs"
+
 
 /* Return a failed status from a test helper. */
 #define HVS_TRY_TEST(expr)                                                     \
@@ -421,8 +422,7 @@ static int make_store(const char *root, const char *src, size_t keep)
 			*p++ = *g;
 	snprintf(p, sizeof key - (size_t)(p - key), "%X", kpo.age);
 	snprintf(dir, sizeof dir, "%s/ntkrnlmp.pdb/%s", root, key);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", root, dir);
-	if (system(cmd) != 0)
+	if (test_rmtree(root) != 0 || test_mkdirs(dir) != 0)
 		return -1;
 	snprintf(cmd, sizeof cmd, "%s/ntkrnlmp.pdb", dir);
 	return copy_trunc(src, cmd, keep);
@@ -468,11 +468,11 @@ static void test_sym__failures(void)
 		memset(&o, 0, sizeof o);
 		o.vp = HVS_SYM_VP_AUTO;
 		o.flags = HVS_SYM_NO_DOWNLOAD;
-		setenv("_NT_SYMBOL_PATH", "/nonexistent-hvs-test", 1);
-		setenv("_NT_ALTERNATE_SYMBOL_PATH", wg_store, 1);
+		test_setenv("_NT_SYMBOL_PATH", "/nonexistent-hvs-test");
+		test_setenv("_NT_ALTERNATE_SYMBOL_PATH", wg_store);
 		CHECK_OK(hvs_sym_open(&s, img, &o));
-		unsetenv("_NT_SYMBOL_PATH");
-		unsetenv("_NT_ALTERNATE_SYMBOL_PATH");
+		test_setenv("_NT_SYMBOL_PATH", NULL);
+		test_setenv("_NT_ALTERNATE_SYMBOL_PATH", NULL);
 		CHECK_OK(hvs_sym_load_kernel(s));
 		hvs_sym_close(s);
 		hvs_image_close(img);
@@ -593,11 +593,7 @@ static void test_sym__download(void)
 		SKIP("built without libcurl (HVS_WITH_CURL)");
 	snprintf(root, sizeof root, "%s", test_tmp_path("sym_download"));
 	snprintf(cache, sizeof cache, "%s/cache", root);
-	{
-		char cmd[2400];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", root, root);
-		CHECK(system(cmd) == 0);
-	}
+	CHECK(test_rmtree(root) == 0 && test_mkdirs(root) == 0);
 	snprintf(dir, sizeof dir, "%s/symbols", WG_DIR);
 	rc = test_httpd_start(&srv, dir, root);
 	if (rc == 77)
@@ -609,7 +605,10 @@ static void test_sym__download(void)
 #else
 static void test_sym__download(void)
 {
-	SKIP("POSIX-only test (fork)");
+	/* The Windows build has no libcurl (docs/windows-tests.md). */
+	if (!hvs_sym_has_download())
+		SKIP("built without libcurl: symbol downloads are off in the Windows build");
+	SKIP("the test's HTTP server is a forked python3 (POSIX only)");
 }
 #endif
 
@@ -843,31 +842,34 @@ static void test_sym__damaged_guest(void)
 
 /* ---------------------------------------------------------------- CLI */
 
-/* Run the CLI; its stdout into @out (malloc'd); returns the exit code. */
-static int run_cli(const char *args, char **out)
+/* Run the CLI with the arguments after @out (NULL-terminated); its stdout
+ * into @out (malloc'd); returns the exit code. */
+static int run_cli(char **out, ...)
 {
-	char cmd[8192];
-	FILE *f;
-	size_t n = 0, cap = 65536;
-	int st;
-	*out = malloc(cap);
-	if (!*out)
+	const char *argv[16];
+	size_t n = 0;
+	va_list ap;
+	int rc;
+	argv[n++] = test_bin_path("hvs");
+	va_start(ap, out);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	*out = NULL;
+	if (!argv[0])
 		return -1;
 	/* An empty _NT_SYMBOL_PATH: only --symbols counts, nothing downloads. */
-	snprintf(cmd, sizeof cmd, "_NT_SYMBOL_PATH= '%s' %s 2>/dev/null", HVS_CLI, args);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (n + 1 < cap && (st = fgetc(f)) != EOF)
-		(*out)[n++] = (char)st;
-	(*out)[n] = '\0';
-	st = pclose(f);
-	return st >= 0 && (st & 0x7F) == 0 ? (st >> 8) & 0xFF : -1;
+	test_setenv("_NT_SYMBOL_PATH", "");
+	rc = test_spawn_capture(argv, 0, out, NULL);
+	test_setenv("_NT_SYMBOL_PATH", NULL);
+	if (!*out)
+		*out = calloc(1, 1);
+	return rc;
 }
 
 static void test_sym__cli(void)
 {
-	char args[8192];
 	char *out = NULL;
 	jm_val *v;
 	const jm_val *r, *fl;
@@ -875,12 +877,11 @@ static void test_sym__cli(void)
 	size_t i;
 	const po_udt *u;
 	NEED_WINGUEST();
-	if (!file_exists(HVS_CLI))
+	if (!test_bin_path("hvs"))
 		SKIP("the hvs CLI is not built");
-	snprintf(args, sizeof args,
-		 "sym --json --symbols '%s' '%s' nt!NtBuildNumber hvsdrv!_HVSDRV_COUNTERS",
-		 wg_store, wg_vmrs);
-	CHECK_EQ(run_cli(args, &out), 0);
+	CHECK_EQ(run_cli(&out, "sym", "--json", "--symbols", wg_store, wg_vmrs, "nt!NtBuildNumber",
+			 "hvsdrv!_HVSDRV_COUNTERS", NULL),
+		 0);
 	v = jm_parse(out, strlen(out), NULL, 0);
 	free(out);
 	CHECK(v != NULL);
@@ -904,8 +905,7 @@ static void test_sym__cli(void)
 	CHECK_EQ(jm_len(fl), i);
 	jm_free(v);
 	/* modules: the kernel and the driver. */
-	snprintf(args, sizeof args, "modules --json --symbols '%s' '%s'", wg_store, wg_vmrs);
-	CHECK_EQ(run_cli(args, &out), 0);
+	CHECK_EQ(run_cli(&out, "modules", "--json", "--symbols", wg_store, wg_vmrs, NULL), 0);
 	v = jm_parse(out, strlen(out), NULL, 0);
 	free(out);
 	CHECK(v != NULL);
@@ -915,15 +915,12 @@ static void test_sym__cli(void)
 	CHECK_EQ(x, WG_DRIVER_BASE);
 	jm_free(v);
 	/* An unknown name: exit 5; no symbols: exit 5. */
-	snprintf(args, sizeof args, "sym --symbols '%s' '%s' nt!NoSuchThing", wg_store, wg_vmrs);
-	CHECK_EQ(run_cli(args, &out), 5);
+	CHECK_EQ(run_cli(&out, "sym", "--symbols", wg_store, wg_vmrs, "nt!NoSuchThing", NULL), 5);
 	free(out);
-	snprintf(args, sizeof args, "sym --symbols '' '%s' nt!NtBuildNumber", wg_vmrs);
-	CHECK_EQ(run_cli(args, &out), 5);
+	CHECK_EQ(run_cli(&out, "sym", "--symbols", "", wg_vmrs, "nt!NtBuildNumber", NULL), 5);
 	free(out);
 	/* info names the Windows build (offline). */
-	snprintf(args, sizeof args, "info --json '%s'", wg_vmrs);
-	CHECK_EQ(run_cli(args, &out), 0);
+	CHECK_EQ(run_cli(&out, "info", "--json", wg_vmrs, NULL), 0);
 	v = jm_parse(out, strlen(out), NULL, 0);
 	free(out);
 	CHECK(v != NULL);

@@ -7,7 +7,6 @@
  * convention (api.md 2.1): .vmrs -> bin and vsv ""; .bin + .vsv -> vmrs "";
  * nothing -> all three "".
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +15,17 @@
 #include "gen_store.h"
 #include "vmsavedstatedump.h"
 
+#ifdef _WIN32
+#  include <windows.h>
+#endif
+
 #define CHECK_HR(expr, want) CHECK_EQ((uint32_t)(expr), (uint32_t)(want))
 
-#ifndef _WIN32
-#  include <sys/stat.h>
-#  include <sys/types.h>
-#endif
 
 static char root1[2048], root2[2048];
 
-/* UTF-8 to a UTF-16 buffer (static, two alternating; BMP only). */
+/* UTF-8 (valid, as written here) to a UTF-16 buffer, surrogate pairs
+ * included (static, two alternating). */
 static const WCHAR *W(const char *s)
 {
 	static WCHAR buf[2][2048];
@@ -33,22 +33,34 @@ static const WCHAR *W(const char *s)
 	WCHAR *w = buf[which ^= 1];
 	const unsigned char *u = (const unsigned char *)s;
 	size_t j = 0;
-	while (*u && j + 1 < 2048) {
+	while (*u && j + 2 < 2048) {
+		uint32_t c;
 		if (*u < 0x80) {
-			w[j++] = *u++;
+			c = *u++;
 		} else if ((*u & 0xE0) == 0xC0) {
-			w[j++] = (WCHAR)(((u[0] & 0x1F) << 6) | (u[1] & 0x3F));
+			c = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
 			u += 2;
-		} else {
-			w[j++] = (WCHAR)(((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F));
+		} else if ((*u & 0xF0) == 0xE0) {
+			c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
 			u += 3;
+		} else {
+			c = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
+			    (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+			u += 4;
+		}
+		if (c >= 0x10000) {
+			w[j++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
+			w[j++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
+		} else {
+			w[j++] = (WCHAR)c;
 		}
 	}
 	w[j] = 0;
 	return w;
 }
 
-/* A returned UTF-16 string as UTF-8 (static buffer; BMP only). */
+/* A returned UTF-16 string as UTF-8 (static buffer; a lone surrogate
+ * becomes '?', so a broken pair cannot compare equal). */
 static const char *U(const WCHAR *w)
 {
 	static char buf[3][4096];
@@ -57,15 +69,26 @@ static const char *U(const WCHAR *w)
 	size_t j = 0;
 	if (!w)
 		return "(null)";
-	for (; *w && j + 4 < sizeof buf[0]; w++) {
-		unsigned c = *w;
+	for (; *w && j + 5 < sizeof buf[0]; w++) {
+		uint32_t c = *w;
+		if (c >= 0xD800 && c <= 0xDBFF && w[1] >= 0xDC00 && w[1] <= 0xDFFF) {
+			c = 0x10000 + ((c - 0xD800) << 10) + ((uint32_t)w[1] - 0xDC00);
+			w++;
+		} else if (c >= 0xD800 && c <= 0xDFFF) {
+			c = '?';
+		}
 		if (c < 0x80) {
 			o[j++] = (char)c;
 		} else if (c < 0x800) {
 			o[j++] = (char)(0xC0 | (c >> 6));
 			o[j++] = (char)(0x80 | (c & 0x3F));
-		} else {
+		} else if (c < 0x10000) {
 			o[j++] = (char)(0xE0 | (c >> 12));
+			o[j++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			o[j++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			o[j++] = (char)(0xF0 | (c >> 18));
+			o[j++] = (char)(0x80 | ((c >> 12) & 0x3F));
 			o[j++] = (char)(0x80 | ((c >> 6) & 0x3F));
 			o[j++] = (char)(0x80 | (c & 0x3F));
 		}
@@ -74,26 +97,26 @@ static const char *U(const WCHAR *w)
 	return o;
 }
 
-static int mkdirs(const char *path)
-{
+/* The separators the library uses on this system: between folders of a
+ * search list (also ':' off Windows, tested here), and in the paths it
+ * builds below a search folder. */
 #ifdef _WIN32
-	(void)path;
-	return -1;
+#  define LIST_SEP ";"
+#  define DIR_SEP '\\'
 #else
-	char p[4096];
-	size_t i, n = strlen(path);
-	if (n >= sizeof p)
-		return -1;
-	memcpy(p, path, n + 1);
-	for (i = 1; p[i]; i++) {
-		if (p[i] == '/') {
-			p[i] = '\0';
-			mkdir(p, 0755);
-			p[i] = '/';
-		}
-	}
-	return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
+#  define LIST_SEP ":"
+#  define DIR_SEP '/'
 #endif
+
+/* The path LocateSavedStateFiles returns for @rel ('/'-separated) below
+ * the search folder @root. */
+static void expect(char *out, size_t size, const char *root, const char *rel)
+{
+	size_t i, n;
+	snprintf(out, size, "%s%c%s", root, DIR_SEP, rel);
+	for (i = strlen(root) + 1, n = strlen(out); i < n; i++)
+		if (out[i] == '/')
+			out[i] = DIR_SEP;
 }
 
 /* One .vmcx: name, global_id, type_id (NULL: key absent). */
@@ -145,7 +168,7 @@ static int build_tree(void)
 		return -1;
 	snprintf(root1, sizeof root1, "%s/root1", t);
 	snprintf(root2, sizeof root2, "%s/root2", t);
-#define MK(...) do { snprintf(p, sizeof p, __VA_ARGS__); if (mkdirs(p)) return -1; } while (0)
+#define MK(...) do { snprintf(p, sizeof p, __VA_ARGS__); if (test_mkdirs(p)) return -1; } while (0)
 #define P(...) (snprintf(p, sizeof p, __VA_ARGS__), p)
 	MK("%s/VM1/Virtual Machines", root1);
 	MK("%s/VM1/Snapshots", root1);
@@ -215,12 +238,7 @@ static int build_tree(void)
 
 static int set_env(const char *v)
 {
-#ifdef _WIN32
-	(void)v;
-	return -1;
-#else
-	return v ? setenv("HVS_VM_SEARCH_PATH", v, 1) : unsetenv("HVS_VM_SEARCH_PATH");
-#endif
+	return test_setenv("HVS_VM_SEARCH_PATH", v);
 }
 
 static void test_vmsd_locate__env(void)
@@ -228,32 +246,32 @@ static void test_vmsd_locate__env(void)
 	char list[4200], p[4096], q[4096];
 	LPWSTR b = (LPWSTR)1, v = (LPWSTR)1, r = (LPWSTR)1;
 	if (build_tree())
-		SKIP("cannot build the folder tree (POSIX only)");
-	snprintf(list, sizeof list, "%s:%s", root1, root2);
+		SKIP("cannot build the folder tree");
+	snprintf(list, sizeof list, "%s" LIST_SEP "%s", root1, root2);
 	CHECK(set_env(list) == 0);
 	/* A saved VM: the .vmrs, bin and vsv "". */
-	snprintf(p, sizeof p, "%s/VM1/Virtual Machines/AAAA.vmrs", root1);
+	expect(p, sizeof p, root1, "VM1/Virtual Machines/AAAA.vmrs");
 	LOCATE_OK("Web Server", NULL, "", "", p);
 	LOCATE_OK("web SERVER", NULL, "", "", p); /* names compare case-insensitively */
 	/* Its saved checkpoint, and one without saved state (all ""). */
-	snprintf(p, sizeof p, "%s/VM1/Snapshots/S1.vmrs", root1);
+	expect(p, sizeof p, root1, "VM1/Snapshots/S1.vmrs");
 	LOCATE_OK("Web Server", "Before update", "", "", p);
 	LOCATE_OK("Web Server", "No state", "", "", "");
 	/* The same checkpoint name on another VM (non-ASCII VM name). */
-	snprintf(p, sizeof p, "%s/VM4/Snapshots/S3.vmrs", root1);
+	expect(p, sizeof p, root1, "VM4/Snapshots/S3.vmrs");
 	LOCATE_OK("\xD0\xA1\xD0\xB5\xD1\x80\xD0\xB2\xD0\xB5\xD1\x80 \xC3\xBC", "Before update",
 		  "", "", p);
 	/* Legacy pair: bin and vsv, vmrs "". */
-	snprintf(p, sizeof p, "%s/VM2/Virtual Machines/BBBB/BBBB.bin", root1);
-	snprintf(q, sizeof q, "%s/VM2/Virtual Machines/BBBB/BBBB.vsv", root1);
+	expect(p, sizeof p, root1, "VM2/Virtual Machines/BBBB/BBBB.bin");
+	expect(q, sizeof q, root1, "VM2/Virtual Machines/BBBB/BBBB.vsv");
 	LOCATE_OK("Legacy VM", NULL, p, q, "");
 	/* Never saved: S_OK, all three "". */
 	LOCATE_OK("Stopped", NULL, "", "", "");
 	/* A checkpoint known by its folder only. */
-	snprintf(p, sizeof p, "%s/VM5/Snapshots/S5.vmrs", root1);
+	expect(p, sizeof p, root1, "VM5/Snapshots/S5.vmrs");
 	LOCATE_OK("Folder VM", "snap", "", "", p);
 	/* The second folder of the list. */
-	snprintf(p, sizeof p, "%s/Virtual Machines/EEEE.vmrs", root2);
+	expect(p, sizeof p, root2, "Virtual Machines/EEEE.vmrs");
 	LOCATE_OK("Second Root", NULL, "", "", p);
 	/* Unknown VM or checkpoint: ERROR_NOT_FOUND, outputs NULL. */
 	CHECK_HR(LocateSavedStateFiles(W("Nope"), NULL, &b, &v, &r), 0x80070490);
@@ -275,19 +293,159 @@ static void test_vmsd_locate__api_path(void)
 	LPWSTR b, v, r;
 	static const WCHAR bad[] = { 0xDC00, 0 };
 	if (build_tree())
-		SKIP("cannot build the folder tree (POSIX only)");
+		SKIP("cannot build the folder tree");
 	CHECK(set_env(root1) == 0);
 	/* The API setting replaces the environment variable... */
 	CHECK_HR(VmSavedStateDumpSetSearchPath(W(root2)), S_OK);
-	snprintf(p, sizeof p, "%s/Virtual Machines/EEEE.vmrs", root2);
+	expect(p, sizeof p, root2, "Virtual Machines/EEEE.vmrs");
 	LOCATE_OK("Second Root", NULL, "", "", p);
 	CHECK_HR(LocateSavedStateFiles(W("Web Server"), NULL, &b, &v, &r), 0x80070490);
 	/* ...until reset with NULL. */
 	CHECK_HR(VmSavedStateDumpSetSearchPath(NULL), S_OK);
-	snprintf(p, sizeof p, "%s/VM1/Virtual Machines/AAAA.vmrs", root1);
+	expect(p, sizeof p, root1, "VM1/Virtual Machines/AAAA.vmrs");
 	LOCATE_OK("Web Server", NULL, "", "", p);
 	CHECK_HR(VmSavedStateDumpSetSearchPath(bad), E_INVALIDARG);
 	CHECK(set_env(NULL) == 0);
 }
 
-TEST_MAIN(TEST(test_vmsd_locate__env), TEST(test_vmsd_locate__api_path))
+/*
+ * Folders and files with non-ASCII names (Latin, Cyrillic, and U+1F600,
+ * a surrogate pair in UTF-16), given through the environment variable and
+ * through VmSavedStateDumpSetSearchPath: the walk, the .vmcx and the .vmrs
+ * beside it are found, and the path comes back unchanged.
+ */
+static void test_vmsd_locate__unicode_folder(void)
+{
+	char root3[2048], p[4096];
+	const char *t = test_tmp_path("vmsd_locate_uni");
+	CHECK(t != NULL);
+	snprintf(root3, sizeof root3, "%s/r\xC3\xA9pertoire_\xD0\xBF\xD0\xB0\xD0\xBF\xD0\xBA\xD0\xB0_"
+		 "\xF0\x9F\x98\x80", t);
+	CHECK(test_rmtree(t) == 0);
+	snprintf(p, sizeof p, "%s/VM \xF0\x9F\x98\x80/Virtual Machines", root3);
+	CHECK(test_mkdirs(p) == 0);
+	CHECK(vmcx(strcat(strcpy(p, root3), "/VM \xF0\x9F\x98\x80/Virtual Machines/G\xC3\xA9.vmcx"),
+		   "Unicode \xF0\x9F\x98\x80", "G1", NULL) == 0);
+	CHECK(touch(strcat(strcpy(p, root3), "/VM \xF0\x9F\x98\x80/Virtual Machines/G\xC3\xA9.vmrs")) ==
+	      0);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(NULL), S_OK);
+	CHECK(set_env(root3) == 0);
+	expect(p, sizeof p, root3, "VM \xF0\x9F\x98\x80/Virtual Machines/G\xC3\xA9.vmrs");
+	LOCATE_OK("Unicode \xF0\x9F\x98\x80", NULL, "", "", p);
+	CHECK(set_env(NULL) == 0);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(W(root3)), S_OK);
+	LOCATE_OK("unicode \xF0\x9F\x98\x80", NULL, "", "", p);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(NULL), S_OK);
+}
+
+#ifdef _WIN32
+/* Where the test puts HKLM for this process (RegOverridePredefKey), so
+ * that no machine setting is read or changed. */
+#define FAKE_HKLM L"Software\\hvsavedstate-tests\\test_vmsd_locate\\HKLM"
+
+/* Point this process's HKLM at a key under HKCU and set Hyper-V's default
+ * VM folder there to @root (REG_EXPAND_SZ, expanded by the library); NULL
+ * restores the real HKLM and deletes the fake one.  0 on success. */
+static int fake_registry_root(const char *root)
+{
+	HKEY fake, virt;
+	LONG rc;
+	if (!root) {
+		RegOverridePredefKey(HKEY_LOCAL_MACHINE, NULL);
+		RegDeleteTreeW(HKEY_CURRENT_USER, L"Software\\hvsavedstate-tests");
+		return 0;
+	}
+	if (RegCreateKeyExW(HKEY_CURRENT_USER, FAKE_HKLM, 0, NULL, 0, KEY_ALL_ACCESS, NULL,
+			    &fake, NULL) != ERROR_SUCCESS)
+		return -1;
+	rc = RegCreateKeyExW(fake, L"SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization",
+			     0, NULL, 0, KEY_ALL_ACCESS, NULL, &virt, NULL);
+	if (rc == ERROR_SUCCESS) {
+		/* %HVS_TEST_VM_ROOT% is expanded when read, as Windows would. */
+		static const WCHAR v[] = L"%HVS_TEST_VM_ROOT%";
+		rc = RegSetValueExW(virt, L"DefaultExternalDataRoot", 0, REG_EXPAND_SZ,
+				    (const BYTE *)v, sizeof v);
+		RegCloseKey(virt);
+	}
+	if (rc == ERROR_SUCCESS && test_setenv("HVS_TEST_VM_ROOT", root) != 0)
+		rc = ERROR_INVALID_FUNCTION;
+	if (rc == ERROR_SUCCESS)
+		rc = RegOverridePredefKey(HKEY_LOCAL_MACHINE, fake);
+	RegCloseKey(fake);
+	return rc == ERROR_SUCCESS ? 0 : -1;
+}
+#endif
+
+/*
+ * Windows: after the configured folders, the Hyper-V default folders are
+ * searched, the host's default VM folder from the registry (here a fake
+ * HKLM) first, then %ProgramData%\Microsoft\Windows\Hyper-V (here a
+ * temporary ProgramData).  Nothing of the machine is read or changed.
+ */
+static void test_vmsd_locate__windows_defaults(void)
+{
+#ifndef _WIN32
+	SKIP("Windows only: the Hyper-V default folders (registry, %%ProgramData%%)");
+#else
+	char pd[2048], reg[2048], hv[2300], p[4096], saved_pd[2048] = "";
+	LPWSTR b, v, r;
+	const char *t = test_tmp_path("vmsd_locate_win"), *old = getenv("ProgramData");
+	CHECK(t != NULL);
+	if (old)
+		snprintf(saved_pd, sizeof saved_pd, "%s", old);
+	snprintf(pd, sizeof pd, "%s/ProgramData", t);
+	snprintf(reg, sizeof reg, "%s/VMRoot", t);
+	snprintf(hv, sizeof hv, "%s/Microsoft/Windows/Hyper-V", pd);
+	CHECK(test_rmtree(t) == 0);
+	snprintf(p, sizeof p, "%s/Virtual Machines", hv);
+	CHECK(test_mkdirs(p) == 0);
+	snprintf(p, sizeof p, "%s/Virtual Machines", reg);
+	CHECK(test_mkdirs(p) == 0);
+	/* The same VM name in both folders, and one in each only. */
+	CHECK(vmcx(strcat(strcpy(p, hv), "/Virtual Machines/P1.vmcx"), "Both", "P1", NULL) == 0);
+	CHECK(touch(strcat(strcpy(p, hv), "/Virtual Machines/P1.vmrs")) == 0);
+	CHECK(vmcx(strcat(strcpy(p, hv), "/Virtual Machines/P2.vmcx"), "PD only", "P2", NULL) == 0);
+	CHECK(touch(strcat(strcpy(p, hv), "/Virtual Machines/P2.vmrs")) == 0);
+	CHECK(vmcx(strcat(strcpy(p, reg), "/Virtual Machines/R1.vmcx"), "Both", "R1", NULL) == 0);
+	CHECK(touch(strcat(strcpy(p, reg), "/Virtual Machines/R1.vmrs")) == 0);
+	CHECK(vmcx(strcat(strcpy(p, reg), "/Virtual Machines/R2.vmcx"), "Reg only", "R2", NULL) == 0);
+	CHECK(touch(strcat(strcpy(p, reg), "/Virtual Machines/R2.vmrs")) == 0);
+	CHECK(set_env(NULL) == 0);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(NULL), S_OK);
+	CHECK(test_setenv("ProgramData", pd) == 0);
+
+	/* %ProgramData% alone (no registry value yet). */
+	expect(p, sizeof p, pd, "Microsoft/Windows/Hyper-V/Virtual Machines/P2.vmrs");
+	LOCATE_OK("PD only", NULL, "", "", p);
+	expect(p, sizeof p, pd, "Microsoft/Windows/Hyper-V/Virtual Machines/P1.vmrs");
+	LOCATE_OK("Both", NULL, "", "", p);
+	CHECK_HR(LocateSavedStateFiles(VMSD_WTEXT("Reg only"), NULL, &b, &v, &r), 0x80070490);
+
+	/* The registry's folder comes first; %ProgramData% is still searched. */
+	if (fake_registry_root(reg) != 0) {
+		fake_registry_root(NULL);
+		SKIP("cannot redirect HKLM to a test key (RegOverridePredefKey)");
+	}
+	expect(p, sizeof p, reg, "Virtual Machines/R2.vmrs");
+	LOCATE_OK("Reg only", NULL, "", "", p);
+	expect(p, sizeof p, reg, "Virtual Machines/R1.vmrs");
+	LOCATE_OK("Both", NULL, "", "", p);
+	expect(p, sizeof p, pd, "Microsoft/Windows/Hyper-V/Virtual Machines/P2.vmrs");
+	LOCATE_OK("PD only", NULL, "", "", p);
+
+	/* Configured folders come before both. */
+	CHECK(build_tree() == 0);
+	CHECK(vmcx(strcat(strcpy(p, root2), "/Virtual Machines/B9.vmcx"), "Both", "B9", NULL) == 0);
+	CHECK(touch(strcat(strcpy(p, root2), "/Virtual Machines/B9.vmrs")) == 0);
+	CHECK(set_env(root2) == 0);
+	expect(p, sizeof p, root2, "Virtual Machines/B9.vmrs");
+	LOCATE_OK("Both", NULL, "", "", p);
+	CHECK(set_env(NULL) == 0);
+	fake_registry_root(NULL);
+	test_setenv("HVS_TEST_VM_ROOT", NULL);
+	CHECK(test_setenv("ProgramData", old ? saved_pd : NULL) == 0);
+#endif
+}
+
+TEST_MAIN(TEST(test_vmsd_locate__env), TEST(test_vmsd_locate__api_path),
+	  TEST(test_vmsd_locate__unicode_folder), TEST(test_vmsd_locate__windows_defaults))

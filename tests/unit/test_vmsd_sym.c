@@ -26,21 +26,12 @@
 static po kpo, dpo;
 static int ready;
 
-static int file_exists(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	if (!f)
-		return 0;
-	fclose(f);
-	return 1;
-}
-
 static int winguest(void)
 {
 	if (ready)
 		return ready > 0;
 	ready = -1;
-	if (!file_exists(WG_DIR "/winguest.vmrs") ||
+	if (!test_exists(WG_DIR "/winguest.vmrs") ||
 	    po_load(&kpo, WG_DIR "/ntkrnlmp.pdb") != 0 ||
 	    po_load(&dpo, WG_DIR "/hvsdrv.pdb") != 0)
 		return 0;
@@ -118,7 +109,7 @@ static void test_vmsd_sym__globals(void)
 	HANDLE sh;
 	NEED_WINGUEST();
 	/* Keep Microsoft's server out of the path (docs/symbols.md 5). */
-	setenv("_NT_SYMBOL_PATH", "", 1);
+	test_setenv("_NT_SYMBOL_PATH", "");
 	h = load();
 	CHECK(h != NULL);
 	CHECK_HR(SetSavedStateSymbolProviderDebugInfoCallback(h, on_debug), S_OK);
@@ -196,7 +187,7 @@ static void test_vmsd_sym__types(void)
 	 * ULONG64[4], then ULONG for Flags and the four bitfields. */
 	static const uint64_t sizes[] = { 8, 32, 4, 4, 4, 4, 4 };
 	NEED_WINGUEST();
-	setenv("_NT_SYMBOL_PATH", "", 1);
+	test_setenv("_NT_SYMBOL_PATH", "");
 	h = load();
 	CHECK(h != NULL);
 	CHECK_HR(load_symbols(h, "srv*" WG_DIR "/symbols", FALSE), S_OK);
@@ -218,10 +209,10 @@ static void test_vmsd_sym__types(void)
 		CHECK(found);
 		CHECK_EQ(off, m->offset);
 	}
-	CHECK_HR(FindSavedStateSymbolFieldInType(h, 0, "nt!_KLDR_DATA_TABLE_ENTRY", u"dllbase",
+	CHECK_HR(FindSavedStateSymbolFieldInType(h, 0, "nt!_KLDR_DATA_TABLE_ENTRY", VMSD_WTEXT("dllbase"),
 						 &off, &found), S_OK);
 	CHECK(!found);
-	CHECK_HR(FindSavedStateSymbolFieldInType(h, 0, "nt!_NOPE", u"X", &off, &found), S_OK);
+	CHECK_HR(FindSavedStateSymbolFieldInType(h, 0, "nt!_NOPE", VMSD_WTEXT("X"), &off, &found), S_OK);
 	CHECK(!found);
 	/* The field map of the driver's _HVSDRV_COUNTERS. */
 	CHECK_HR(GetSavedStateSymbolFieldInfo(h, 0, "hvsdrv!_HVSDRV_COUNTERS", &map), S_OK);
@@ -263,7 +254,7 @@ static void test_vmsd_sym__modules(void)
 	GUEST_VIRTUAL_ADDRESS va = 0;
 	GUEST_OS_INFO os;
 	NEED_WINGUEST();
-	setenv("_NT_SYMBOL_PATH", "", 1);
+	test_setenv("_NT_SYMBOL_PATH", "");
 	h = load();
 	CHECK(h != NULL);
 	/* Before the provider: E_UNEXPECTED. */
@@ -306,8 +297,7 @@ static int store_with(const char *root, const char *src, size_t keep)
 			*p++ = *g;
 	snprintf(p, sizeof key - (size_t)(p - key), "%X", kpo.age);
 	snprintf(dir, sizeof dir, "%s/ntkrnlmp.pdb/%s", root, key);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", root, dir);
-	if (system(cmd) != 0)
+	if (test_rmtree(root) != 0 || test_mkdirs(dir) != 0)
 		return -1;
 	d = test_read_file(src, &n);
 	if (!d)
@@ -326,14 +316,14 @@ static void test_vmsd_sym__failures(void)
 	h = load();
 	CHECK(h != NULL);
 	/* No symbols anywhere (an empty _NT_SYMBOL_PATH, no user path). */
-	setenv("_NT_SYMBOL_PATH", "", 1);
+	test_setenv("_NT_SYMBOL_PATH", "");
 	CHECK_HR(LoadSavedStateSymbolProvider(h, NULL, FALSE), VMSD_E_NOT_FOUND);
 	CHECK(GetSavedStateSymbolProviderHandle(h) == NULL);
 	/* _NT_SYMBOL_PATH is used when userSymbols is NULL. */
-	setenv("_NT_SYMBOL_PATH", "srv*" WG_DIR "/symbols", 1);
+	test_setenv("_NT_SYMBOL_PATH", "srv*" WG_DIR "/symbols");
 	CHECK_HR(LoadSavedStateSymbolProvider(h, NULL, FALSE), S_OK);
 	CHECK_HR(ReleaseSavedStateSymbolProvider(h), S_OK);
-	setenv("_NT_SYMBOL_PATH", "", 1);
+	test_setenv("_NT_SYMBOL_PATH", "");
 	/* A damaged kernel PDB: ERROR_FILE_CORRUPT, and the callback says why. */
 	snprintf(root, sizeof root, "%s", test_tmp_path("vmsd_sym_damaged"));
 	CHECK(store_with(root, WG_DIR "/ntkrnlmp.pdb", 4096 + 100) == 0);

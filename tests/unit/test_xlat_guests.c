@@ -18,10 +18,6 @@
 #include <stdio.h>
 
 #include "sha256.h"
-#ifdef _WIN32
-#define popen _popen
-#define pclose _pclose
-#endif
 #include "test.h"
 
 /* ----------------------------------------------- scaffolding: ELF core */
@@ -103,40 +99,21 @@ static hvs_status core_read(void *ud, uint64_t gpa, void *buf, size_t len)
 	return HVS_OK;
 }
 
-/* Decompress with the xz tool (a test may shell out; the library never
- * does).  NULL when xz is missing or fails. */
+/* Decompress with the xz tool (a test may shell out to a host tool,
+ * testplat.h; the library never does).  NULL when xz is missing or fails. */
 static uint8_t *xz_load(const char *path, size_t *len)
 {
 	char cmd[1200];
-	FILE *p;
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	size_t n = 0;
 
 	snprintf(cmd, sizeof cmd, "xz -dc '%s' 2>/dev/null", path);
-	p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	for (;;) {
-		size_t got;
-		if (n == cap) {
-			uint8_t *nb;
-			cap = cap ? cap * 2 : (size_t)1 << 20;
-			nb = realloc(buf, cap);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, p);
-		if (!got)
-			break;
-		n += got;
-	}
-	if (pclose(p) != 0 || n == 0) {
+	if (test_sh(cmd, &buf, &n) != 0 || n == 0) {
 		free(buf);
 		return NULL;
 	}
 	*len = n;
-	return buf;
+	return (uint8_t *)buf;
 }
 
 /* ---------------------------------------------- scaffolding: JSON bits */

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Runner and helpers for tests/unit/test.h. */
-#include <errno.h>
 #include <stdarg.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
 #include "test.h"
 
@@ -74,11 +71,10 @@ const char *test_shared_path(const char *rel)
 {
 	char *b = next_buf();
 	const char *base = getenv("HVS_SHARED_DIR");
-	struct stat st;
 	if (!base || !*base)
 		base = HVS_TEST_SHARED_DIR;
 	snprintf(b, 4096, "%s/%s", base, rel);
-	if (stat(b, &st) != 0)
+	if (!test_exists(b))
 		return NULL;
 	return b;
 }
@@ -94,18 +90,14 @@ const char *test_tmp_path(const char *name)
 {
 	char *b = next_buf();
 	snprintf(b, 4096, "%s/tmp", HVS_TEST_BINARY_DIR);
-#ifdef _WIN32
-	_mkdir(b);
-#else
-	mkdir(b, 0777);
-#endif
+	test_mkdirs(b);
 	snprintf(b, 4096, "%s/tmp/%s", HVS_TEST_BINARY_DIR, name);
 	return b;
 }
 
 uint8_t *test_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = test_fopen(path, "rb");
 	uint8_t *buf = NULL;
 	long sz;
 	if (!f)
@@ -128,7 +120,7 @@ uint8_t *test_read_file(const char *path, size_t *len)
 
 int test_write_file(const char *path, const void *data, size_t len)
 {
-	FILE *f = fopen(path, "wb");
+	FILE *f = test_fopen(path, "wb");
 	int ok;
 	if (!f)
 		return -1;

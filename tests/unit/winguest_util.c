@@ -7,12 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "testplat.h"
 #include "winguest_util.h"
-
-#ifdef _WIN32
-#define popen _popen
-#define pclose _pclose
-#endif
 
 #ifndef HVS_LLVM_READOBJ
 #define HVS_LLVM_READOBJ ""
@@ -40,40 +36,20 @@ const char *wg_tool(const char *name)
 	const char *t = !strcmp(name, "readobj") ? HVS_LLVM_READOBJ
 		      : !strcmp(name, "objdump") ? HVS_LLVM_OBJDUMP
 		      : !strcmp(name, "pdbutil") ? HVS_LLVM_PDBUTIL : "";
-	return t[0] ? t : NULL;
+	/* Host tools: none when no host shell can be reached (testplat.h). */
+	return t[0] && !test_sh_unavailable() ? t : NULL;
 }
 
 char *wg_run(const char *tool, const char *args, const char *path)
 {
 	char cmd[4096];
-	char *out = NULL, *g;
-	size_t n = 0, cap = 0, got;
-	FILE *f;
+	char *out = NULL;
 
 	if (!tool)
 		return NULL;
+	/* A host tool (testplat.h). */
 	snprintf(cmd, sizeof cmd, "'%s' %s '%s' 2>/dev/null", tool, args, path);
-	f = popen(cmd, "r");
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			g = realloc(out, cap);
-			if (!g) {
-				free(out);
-				pclose(f);
-				return NULL;
-			}
-			out = g;
-		}
-		got = fread(out + n, 1, 4096, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	out[n] = '\0';
-	if (pclose(f) != 0) {
+	if (test_sh(cmd, &out, NULL) != 0) {
 		free(out);
 		return NULL;
 	}

@@ -47,7 +47,7 @@ run(${LLD_LINK} ${LFLAGS} /ENTRY:KiSystemStartup /BASE:${kb} /TIMESTAMP:0x5E8E2A
 run(${LLD_LINK} ${LFLAGS} /DRIVER /ENTRY:DriverEntry /BASE:${db} /TIMESTAMP:0x5F1D2C3B
     /PDB:${OUT}/hvsdrv.pdb /OUT:${OUT}/hvsdrv.sys ${OUT}/obj/hvsdrv.obj)
 
-run(${WINGUEST} ${OUT}/winguest.vmrs.tmp ${OUT}/ntkrnlmp.exe ${OUT}/hvsdrv.sys)
+run(${EMU} ${WINGUEST} ${OUT}/winguest.vmrs.tmp ${OUT}/ntkrnlmp.exe ${OUT}/hvsdrv.sys)
 file(RENAME ${OUT}/winguest.vmrs.tmp ${OUT}/winguest.vmrs)
 
 # Symbol store: <name>.pdb/<GUID without dashes><age in hex>/<name>.pdb.
