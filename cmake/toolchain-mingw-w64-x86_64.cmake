@@ -15,5 +15,7 @@ if(NOT HVS_WINE)
   find_program(HVS_WINE NAMES wine64 wine)
 endif()
 if(HVS_WINE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${HVS_WINE})
+  # Through a wrapper that gives wine a UTF-8 locale (non-ASCII file names)
+  # and quiet debug channels; it runs the same wine binary.
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${CMAKE_CURRENT_LIST_DIR}/wine-run.sh)
 endif()

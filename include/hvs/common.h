@@ -26,9 +26,17 @@
 extern "C" {
 #endif
 
-/** Export macro: the library is built with hidden visibility. */
-#if defined(_WIN32) && defined(HVS_SHARED)
-#  ifdef HVS_BUILDING_LIBRARY
+/**
+ * Export macro: the library is built with hidden visibility.  On Windows
+ * the API is __declspec(dllexport) while hvsavedstate.dll is built and
+ * __declspec(dllimport) for its users; programs that link the static
+ * library (libhvsavedstate.a / hvsavedstate_static in CMake, which sets
+ * it for them) define HVS_STATIC.
+ */
+#if defined(_WIN32)
+#  if defined(HVS_STATIC)
+#    define HVS_API
+#  elif defined(HVS_BUILDING_LIBRARY)
 #    define HVS_API __declspec(dllexport)
 #  else
 #    define HVS_API __declspec(dllimport)
@@ -114,8 +122,9 @@ typedef struct hvs_source {
  * Open a file read-only as a source.
  * @param out   receives the source; release with hvs_source_close().
  * @param path  file name (UTF-8 on Windows).
- * @return HVS_OK, HVS_E_IO (errno tells why on POSIX; the CLI and the
- *         library's own messages quote the OS's reason on Windows too) or HVS_E_NOMEM.
+ * @return HVS_OK, HVS_E_IO (errno tells why; on Windows the nearest errno
+ *         value, while the library's own messages quote Windows' reason)
+ *         or HVS_E_NOMEM.
  */
 HVS_API hvs_status hvs_source_open_file(hvs_source *out, const char *path);
 

@@ -70,6 +70,8 @@ typedef intptr_t hvs__fh;
  * Regular files only (a folder or a device has no size to check offsets
  * against).  Windows shares read, write and delete with other processes,
  * as a reader must not stop Hyper-V or an editor from using the file.
+ * errno is left set too (POSIX: the returned code; Windows: the nearest
+ * errno value), as hvs_source_open_file() documents.
  */
 int hvs__file_open_read(hvs__fh *out, const char *path, uint64_t *size);
 

@@ -80,6 +80,7 @@ int hvs__file_open_read(hvs__fh *out, const char *path, uint64_t *size)
 		e = 0;
 	if (e) {
 		close(fd);
+		errno = e; /* hvs_source_open_file() callers may read errno */
 		return e;
 	}
 	*size = (uint64_t)st.st_size;

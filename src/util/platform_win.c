@@ -21,6 +21,7 @@
 #ifndef ERROR_DIRECTORY_NOT_SUPPORTED
 #define ERROR_DIRECTORY_NOT_SUPPORTED 336L
 #endif
+#include <errno.h>
 #include <limits.h>
 #include <process.h>
 #include <stdlib.h>
@@ -52,6 +53,35 @@ static wchar_t *wide(const char *s)
 		return NULL;
 	}
 	return w;
+}
+
+/*
+ * A UTF-8 path as UTF-16 for the wide file APIs.  Paths too long for
+ * MAX_PATH (CreateDirectoryW's limit is 248) become absolute "\\?\"
+ * paths, which Windows takes up to 32767 characters without long-path
+ * support enabled; GetFullPathNameW first does what "\\?\" turns off
+ * (making the path absolute, '/' to '\', "." and "..").
+ */
+static wchar_t *wpath(const char *s)
+{
+	wchar_t *w = wide(s), *full, *out;
+	DWORD n, m;
+	if (!w || wcslen(w) < 248 || wcsncmp(w, L"\\\\?\\", 4) == 0)
+		return w;
+	n = GetFullPathNameW(w, 0, NULL, NULL);
+	full = n ? malloc((size_t)n * sizeof *full) : NULL;
+	m = full ? GetFullPathNameW(w, n, full, NULL) : 0;
+	out = m && m < n ? malloc(((size_t)m + 8) * sizeof *out) : NULL;
+	if (out) {
+		if (full[0] == L'\\' && full[1] == L'\\') /* \\server\share -> \\?\UNC\server\share */
+			swprintf(out, (size_t)m + 8, L"\\\\?\\UNC%ls", full + 1);
+		else
+			swprintf(out, (size_t)m + 8, L"\\\\?\\%ls", full);
+		free(w);
+		w = out;
+	}
+	free(full);
+	return w; /* unchanged when it could not be made absolute */
 }
 
 /* UTF-16 @w as UTF-8 into @buf (truncated at a character boundary, always
@@ -92,7 +122,9 @@ const char *hvs__os_strerror(int code, char *buf, size_t size)
 			 w[n - 1] == L'.'))
 		n--;
 	if (n == 0) {
-		snprintf(buf, size, "Windows error %d", code);
+		/* Systems without the text (wine has none for 336). */
+		snprintf(buf, size, code == ERROR_DIRECTORY_NOT_SUPPORTED
+				    ? "Is a folder (error %d)" : "Windows error %d", code);
 		return buf;
 	}
 	w[n] = L'\0';
@@ -139,7 +171,7 @@ static HANDLE H(hvs__fh fh)
 /* CreateFileW on a UTF-8 path; INVALID_HANDLE_VALUE with the last error. */
 static HANDLE open_w(const char *path, DWORD access, DWORD share, DWORD disp, DWORD flags)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	HANDLE h;
 	DWORD e;
 	if (!w)
@@ -173,6 +205,23 @@ static int disk_size(HANDLE h, uint64_t *size)
 	return 0;
 }
 
+/* errno for a failed open, for callers of hvs_source_open_file() that
+ * follow its documented errno (the message uses the Windows code). */
+static int set_errno(int e)
+{
+	switch (e) {
+	case ERROR_FILE_NOT_FOUND:
+	case ERROR_PATH_NOT_FOUND:
+	case ERROR_INVALID_NAME: errno = ENOENT; break;
+	case ERROR_ACCESS_DENIED:
+	case ERROR_SHARING_VIOLATION: errno = EACCES; break;
+	case ERROR_DIRECTORY_NOT_SUPPORTED: errno = EISDIR; break;
+	case ERROR_NOT_ENOUGH_MEMORY: errno = ENOMEM; break;
+	default: errno = EIO; break;
+	}
+	return e;
+}
+
 int hvs__file_open_read(hvs__fh *out, const char *path, uint64_t *size)
 {
 	/* Share everything: Hyper-V, a backup tool or an editor may hold the
@@ -182,11 +231,11 @@ int hvs__file_open_read(hvs__fh *out, const char *path, uint64_t *size)
 	int e;
 	*out = HVS__FH_NONE;
 	if (h == INVALID_HANDLE_VALUE)
-		return open_error(path);
+		return set_errno(open_error(path));
 	e = disk_size(h, size);
 	if (e) {
 		CloseHandle(h);
-		return e;
+		return set_errno(e);
 	}
 	*out = (hvs__fh)h;
 	return 0;
@@ -198,10 +247,20 @@ int hvs__file_open_rw_locked(hvs__fh *out, const char *path, uint64_t *size)
 	 * someone already writing makes this fail with a sharing violation. */
 	HANDLE h = open_w(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, OPEN_EXISTING,
 			  FILE_ATTRIBUTE_NORMAL);
+	OVERLAPPED ov;
 	int e;
 	*out = HVS__FH_NONE;
 	if (h == INVALID_HANDLE_VALUE)
 		return open_error(path);
+	/* And a byte-range lock over everything, like the POSIX side's
+	 * F_SETLK: a reader holding LockFileEx also keeps us out. */
+	memset(&ov, 0, sizeof ov);
+	if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD,
+			MAXDWORD, &ov)) {
+		e = last();
+		CloseHandle(h);
+		return e;
+	}
 	e = disk_size(h, size);
 	if (e) {
 		CloseHandle(h);
@@ -408,7 +467,7 @@ void hvs__file_unmap(const uint8_t *map, uint64_t size)
 
 FILE *hvs__fopen(const char *path, const char *mode)
 {
-	wchar_t *w = wide(path), wm[8];
+	wchar_t *w = wpath(path), wm[8];
 	size_t i;
 	FILE *f;
 	if (!w)
@@ -428,7 +487,7 @@ FILE *hvs__fopen(const char *path, const char *mode)
 
 int hvs__path_kind(const char *path)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	DWORD a;
 	if (!w)
 		return HVS__PATH_NONE;
@@ -441,7 +500,7 @@ int hvs__path_kind(const char *path)
 
 int hvs__path_rename(const char *from, const char *to, int replace)
 {
-	wchar_t *a = wide(from), *b = a ? wide(to) : NULL;
+	wchar_t *a = wpath(from), *b = a ? wpath(to) : NULL;
 	int e = 0;
 	/* Without MOVEFILE_REPLACE_EXISTING an existing target fails the
 	 * call (ERROR_ALREADY_EXISTS): nothing is replaced unless asked.
@@ -458,7 +517,7 @@ int hvs__path_rename(const char *from, const char *to, int replace)
 
 int hvs__path_remove(const char *path)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	int e = 0;
 	if (!w || !DeleteFileW(w))
 		e = last();
@@ -468,7 +527,7 @@ int hvs__path_remove(const char *path)
 
 int hvs__mkdir_parents(const char *path)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = wpath(path);
 	size_t i, n, lastsep = 0;
 	int e = 0;
 	DWORD a;
@@ -476,7 +535,8 @@ int hvs__mkdir_parents(const char *path)
 		return last();
 	n = wcslen(w);
 	for (i = 1; i < n; i++) {
-		if (w[i] != L'/' && w[i] != L'\\')
+		wchar_t sep = w[i];
+		if (sep != L'/' && sep != L'\\')
 			continue;
 		lastsep = i;
 		/* "C:" and the server or share of "\\server\share" cannot be
@@ -484,7 +544,7 @@ int hvs__mkdir_parents(const char *path)
 		w[i] = L'\0';
 		if (!CreateDirectoryW(w, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
 			e = last();
-		w[i] = path[i] == '\\' ? L'\\' : L'/';
+		w[i] = sep;
 	}
 	if (lastsep) {
 		w[lastsep] = L'\0';

@@ -72,12 +72,13 @@ hvs_status hvs__source_open_file_why(hvs_source *out, const char *path, char *wh
 	 * bounds-check offsets against. */
 	e = hvs__file_open_read(&fs->fh, path, &fs->size);
 	if (e) {
+		/* hvs_source_open_file() documents errno (POSIX: the layer
+		 * leaves the open's errno; free() must not change it). */
+		int saved = errno;
 		free(fs);
+		errno = saved;
 		if (why && whysize)
 			hvs__os_strerror(e, why, whysize);
-#ifndef _WIN32
-		errno = e; /* hvs_source_open_file() documents errno on POSIX */
-#endif
 		return e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO;
 	}
 	out->read_at = file_read_at;
