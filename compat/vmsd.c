@@ -233,6 +233,57 @@ HRESULT vmsd__check_readable(const char *path)
 	}
 }
 
+int vmsd__lock_init(vmsd_handle *v)
+{
+#ifdef _WIN32
+	InitializeCriticalSection(&v->lock);
+	return 0;
+#else
+	pthread_mutexattr_t a;
+	int rc;
+	if (pthread_mutexattr_init(&a) != 0)
+		return -1;
+	rc = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	if (rc == 0)
+		rc = pthread_mutex_init(&v->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	return rc == 0 ? 0 : -1;
+#endif
+}
+
+void vmsd__lock_destroy(vmsd_handle *v)
+{
+#ifdef _WIN32
+	DeleteCriticalSection(&v->lock);
+#else
+	pthread_mutex_destroy(&v->lock);
+#endif
+}
+
+vmsd_handle *vmsd__lock(VM_SAVED_STATE_DUMP_HANDLE h)
+{
+	vmsd_handle *v = (vmsd_handle *)h;
+	if (!v || v->magic != VMSD_MAGIC)
+		return NULL;
+#ifdef _WIN32
+	EnterCriticalSection(&v->lock);
+#else
+	pthread_mutex_lock(&v->lock);
+#endif
+	return v;
+}
+
+void vmsd__unlock(vmsd_handle *v)
+{
+	if (!v)
+		return;
+#ifdef _WIN32
+	LeaveCriticalSection(&v->lock);
+#else
+	pthread_mutex_unlock(&v->lock);
+#endif
+}
+
 /* The instance behind a handle, or NULL for a NULL or released one. */
 static vmsd_handle *get(VM_SAVED_STATE_DUMP_HANDLE h)
 {
@@ -321,17 +372,23 @@ static HRESULT load(const char *path, const char *vsv, hvs_image_format format,
 	v = calloc(1, sizeof *v);
 	if (!v)
 		return E_OUTOFMEMORY;
+	if (vmsd__lock_init(v) != 0) {
+		free(v);
+		return E_OUTOFMEMORY;
+	}
 	memset(&o, 0, sizeof o);
 	o.format = format;
 	o.vsv_path = vsv;
 	o.base.reason = &why;
 	s = hvs_image_open(&v->img, path, &o);
 	if (s != HVS_OK) {
+		vmsd__lock_destroy(v);
 		free(v);
 		return open_error(s, why);
 	}
 	if (need_vps && hvs_image_vp_count(v->img) == 0) {
 		hvs_image_close(v->img);
+		vmsd__lock_destroy(v);
 		free(v);
 		return VM_SAVED_STATE_DUMP_E_NO_VP_FOUND_IN_PARTITION_STATE;
 	}
@@ -418,11 +475,15 @@ VMSD_API HRESULT WINAPI ApplyPendingSavedStateFileReplayLog(LPCWSTR vmrsFile)
 /* Destroy an instance: its image, its memory fixes, the handle. */
 VMSD_API HRESULT WINAPI ReleaseSavedStateFiles(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
 {
-	vmsd_handle *v = get(vmSavedStateDumpHandle);
+	vmsd_handle *v = vmsd__lock(vmSavedStateDumpHandle);
 	size_t i;
 	if (!v)
 		return E_HANDLE;
+	/* Calls already waiting for the lock are the caller's bug (using a
+	 * handle while releasing it), as with Microsoft's DLL. */
 	v->magic = 0;
+	vmsd__unlock(v);
+	vmsd__lock_destroy(v);
 	vmsd__sym_release(v);
 	hvs_image_close(v->img);
 	for (i = 0; i < v->nfixes; i++)
@@ -435,8 +496,8 @@ VMSD_API HRESULT WINAPI ReleaseSavedStateFiles(VM_SAVED_STATE_DUMP_HANDLE vmSave
 /* ------------------------------------------------- partition queries */
 
 /* Number of virtual processors. */
-VMSD_API HRESULT WINAPI GetVpCount(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-				   UINT32 *vpCount)
+static HRESULT impl_GetVpCount(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 *vpCount)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	if (!v)
@@ -447,9 +508,16 @@ VMSD_API HRESULT WINAPI GetVpCount(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHa
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetVpCount(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 *vpCount)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetVpCount(vmSavedStateDumpHandle, vpCount));
+}
+
 /* Partition VTL bitmap. */
-VMSD_API HRESULT WINAPI GetGuestEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							  UINT32 *virtualTrustLevels)
+static HRESULT impl_GetGuestEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 *virtualTrustLevels)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	hvs_partition_info pi;
@@ -463,9 +531,17 @@ VMSD_API HRESULT WINAPI GetGuestEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HA
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetGuestEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 *virtualTrustLevels)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetGuestEnabledVirtualTrustLevels(vmSavedStateDumpHandle,
+			virtualTrustLevels));
+}
+
 /* Guest OS ID of one partition VTL. */
-VMSD_API HRESULT WINAPI GetGuestOsInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-				       UINT8 virtualTrustLevel, GUEST_OS_INFO *guestOsInfo)
+static HRESULT impl_GetGuestOsInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT8 virtualTrustLevel, GUEST_OS_INFO *guestOsInfo)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	hvs_partition_info pi;
@@ -489,9 +565,17 @@ VMSD_API HRESULT WINAPI GetGuestOsInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDu
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetGuestOsInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT8 virtualTrustLevel, GUEST_OS_INFO *guestOsInfo)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetGuestOsInfo(vmSavedStateDumpHandle, virtualTrustLevel,
+			guestOsInfo));
+}
+
 /* Whether any VP has nested virtualization enabled. */
-VMSD_API HRESULT WINAPI IsNestedVirtualizationEnabled(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						      BOOL *enabled)
+static HRESULT impl_IsNestedVirtualizationEnabled(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		BOOL *enabled)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	hvs_partition_info pi;
@@ -504,11 +588,18 @@ VMSD_API HRESULT WINAPI IsNestedVirtualizationEnabled(VM_SAVED_STATE_DUMP_HANDLE
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI IsNestedVirtualizationEnabled(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		BOOL *enabled)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_IsNestedVirtualizationEnabled(vmSavedStateDumpHandle, enabled));
+}
+
 /* ---------------------------------------------------- processor state */
 
 /* Architecture of a VP (forced or detected). */
-VMSD_API HRESULT WINAPI GetArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					UINT32 vpId, VIRTUAL_PROCESSOR_ARCH *architecture)
+static HRESULT impl_GetArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, VIRTUAL_PROCESSOR_ARCH *architecture)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -533,6 +624,13 @@ VMSD_API HRESULT WINAPI GetArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateD
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, VIRTUAL_PROCESSOR_ARCH *architecture)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetArchitecture(vmSavedStateDumpHandle, vpId, architecture));
+}
+
 /* Is the partition an ARM64 one (so x86/x64 cannot be forced on it)? */
 static int is_arm64(const vmsd_handle *v)
 {
@@ -542,8 +640,8 @@ static int is_arm64(const vmsd_handle *v)
 }
 
 /* Override the architecture used to translate on a VP. */
-VMSD_API HRESULT WINAPI ForceArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					  UINT32 vpId, VIRTUAL_PROCESSOR_ARCH architecture)
+static HRESULT impl_ForceArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, VIRTUAL_PROCESSOR_ARCH architecture)
 {
 	vmsd_handle *v;
 	hvs_arch a;
@@ -570,9 +668,16 @@ VMSD_API HRESULT WINAPI ForceArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStat
 	return vmsd__hresult(hvs_image_set_arch(v->img, vpId, a));
 }
 
+VMSD_API HRESULT WINAPI ForceArchitecture(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, VIRTUAL_PROCESSOR_ARCH architecture)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ForceArchitecture(vmSavedStateDumpHandle, vpId, architecture));
+}
+
 /* VTL that register reads use on a VP. */
-VMSD_API HRESULT WINAPI GetActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						   UINT32 vpId, UINT8 *virtualTrustLevel)
+static HRESULT impl_GetActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, UINT8 *virtualTrustLevel)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -584,9 +689,17 @@ VMSD_API HRESULT WINAPI GetActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE vm
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, UINT8 *virtualTrustLevel)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetActiveVirtualTrustLevel(vmSavedStateDumpHandle, vpId,
+			virtualTrustLevel));
+}
+
 /* VTLs with register state on a VP. */
-VMSD_API HRESULT WINAPI GetEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     UINT32 vpId, UINT32 *virtualTrustLevels)
+static HRESULT impl_GetEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, UINT32 *virtualTrustLevels)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -598,9 +711,17 @@ VMSD_API HRESULT WINAPI GetEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HANDLE 
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetEnabledVirtualTrustLevels(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, UINT32 *virtualTrustLevels)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetEnabledVirtualTrustLevels(vmSavedStateDumpHandle, vpId,
+			virtualTrustLevels));
+}
+
 /* Make a VP's register reads use another VTL. */
-VMSD_API HRESULT WINAPI ForceActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     UINT32 vpId, UINT8 virtualTrustLevel)
+static HRESULT impl_ForceActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, UINT8 virtualTrustLevel)
 {
 	vmsd_handle *v;
 	hvs_status s;
@@ -617,10 +738,17 @@ VMSD_API HRESULT WINAPI ForceActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE 
 	return vmsd__hresult(s);
 }
 
+VMSD_API HRESULT WINAPI ForceActiveVirtualTrustLevel(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, UINT8 virtualTrustLevel)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ForceActiveVirtualTrustLevel(vmSavedStateDumpHandle, vpId,
+			virtualTrustLevel));
+}
+
 /* Whether the active VTL has state on the VP. */
-VMSD_API HRESULT WINAPI IsActiveVirtualTrustLevelEnabled(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							 UINT32 vpId,
-							 BOOL *activeVirtualTrustLevelEnabled)
+static HRESULT impl_IsActiveVirtualTrustLevelEnabled(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL *activeVirtualTrustLevelEnabled)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -634,9 +762,17 @@ VMSD_API HRESULT WINAPI IsActiveVirtualTrustLevelEnabled(VM_SAVED_STATE_DUMP_HAN
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI IsActiveVirtualTrustLevelEnabled(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL *activeVirtualTrustLevelEnabled)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_IsActiveVirtualTrustLevelEnabled(vmSavedStateDumpHandle, vpId,
+			activeVirtualTrustLevelEnabled));
+}
+
 /* Whether a VP was running a nested guest. */
-VMSD_API HRESULT WINAPI GetNestedVirtualizationMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						    UINT32 vpId, BOOL *enabled)
+static HRESULT impl_GetNestedVirtualizationMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL *enabled)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -648,9 +784,17 @@ VMSD_API HRESULT WINAPI GetNestedVirtualizationMode(VM_SAVED_STATE_DUMP_HANDLE v
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetNestedVirtualizationMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL *enabled)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetNestedVirtualizationMode(vmSavedStateDumpHandle, vpId,
+			enabled));
+}
+
 /* Switch a VP between nested guest and nested host state. */
-VMSD_API HRESULT WINAPI ForceNestedHostMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					    UINT32 vpId, BOOL hostMode, BOOL *oldMode)
+static HRESULT impl_ForceNestedHostMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL hostMode, BOOL *oldMode)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -678,9 +822,17 @@ VMSD_API HRESULT WINAPI ForceNestedHostMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedSt
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI ForceNestedHostMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL hostMode, BOOL *oldMode)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ForceNestedHostMode(vmSavedStateDumpHandle, vpId, hostMode,
+			oldMode));
+}
+
 /* Whether a VP was in kernel mode (CPL 0 / EL1+). */
-VMSD_API HRESULT WINAPI InKernelSpace(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-				      UINT32 vpId, BOOL *inKernelSpace)
+static HRESULT impl_InKernelSpace(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL *inKernelSpace)
 {
 	vmsd_handle *v;
 	int k = 0;
@@ -693,6 +845,13 @@ VMSD_API HRESULT WINAPI InKernelSpace(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDum
 		return vmsd__hresult(s);
 	*inKernelSpace = k ? TRUE : FALSE;
 	return S_OK;
+}
+
+VMSD_API HRESULT WINAPI InKernelSpace(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, BOOL *inKernelSpace)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_InKernelSpace(vmSavedStateDumpHandle, vpId, inKernelSpace));
 }
 
 /*
@@ -735,9 +894,8 @@ static void put_reg(VIRTUAL_PROCESSOR_REGISTER *r, hvs_regkind kind, const hvs_r
 }
 
 /* One register of a VP as the SDK union. */
-VMSD_API HRESULT WINAPI GetRegisterValue(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					 UINT32 vpId, DWORD registerId,
-					 VIRTUAL_PROCESSOR_REGISTER *registerValue)
+static HRESULT impl_GetRegisterValue(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, DWORD registerId, VIRTUAL_PROCESSOR_REGISTER *registerValue)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -766,6 +924,14 @@ VMSD_API HRESULT WINAPI GetRegisterValue(VM_SAVED_STATE_DUMP_HANDLE vmSavedState
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetRegisterValue(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, DWORD registerId, VIRTUAL_PROCESSOR_REGISTER *registerValue)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetRegisterValue(vmSavedStateDumpHandle, vpId, registerId,
+			registerValue));
+}
+
 /* SDK PAGING_MODE of a native mode. */
 static PAGING_MODE sdk_mode(hvs_paging_mode m)
 {
@@ -787,8 +953,8 @@ static PAGING_MODE sdk_mode(hvs_paging_mode m)
 }
 
 /* Paging mode of a VP (forced or detected). */
-VMSD_API HRESULT WINAPI GetPagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-				      UINT32 vpId, PAGING_MODE *pagingMode)
+static HRESULT impl_GetPagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, PAGING_MODE *pagingMode)
 {
 	vmsd_handle *v;
 	hvs_paging_mode m;
@@ -809,9 +975,16 @@ VMSD_API HRESULT WINAPI GetPagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDum
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetPagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, PAGING_MODE *pagingMode)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetPagingMode(vmSavedStateDumpHandle, vpId, pagingMode));
+}
+
 /* Override the paging mode used to translate on a VP. */
-VMSD_API HRESULT WINAPI ForcePagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					UINT32 vpId, PAGING_MODE pagingMode)
+static HRESULT impl_ForcePagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, PAGING_MODE pagingMode)
 {
 	vmsd_handle *v;
 	hvs_paging_mode m, detected;
@@ -851,6 +1024,13 @@ VMSD_API HRESULT WINAPI ForcePagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateD
 	return vmsd__hresult(hvs_image_set_paging_mode(v->img, vpId, m));
 }
 
+VMSD_API HRESULT WINAPI ForcePagingMode(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, PAGING_MODE pagingMode)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ForcePagingMode(vmSavedStateDumpHandle, vpId, pagingMode));
+}
+
 /* ------------------------------------------------------------- memory */
 
 /* Overlay the memory fixes on @buf, which holds @len bytes read at @gpa. */
@@ -868,10 +1048,8 @@ void vmsd__apply_fixes(const vmsd_handle *v, uint64_t gpa, uint8_t *buf, size_t 
 }
 
 /* Copy guest-physical memory, memory fixes applied. */
-VMSD_API HRESULT WINAPI ReadGuestPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						 GUEST_PHYSICAL_ADDRESS physicalAddress,
-						 LPVOID buffer, UINT32 bufferSize,
-						 UINT32 *bytesRead)
+static HRESULT impl_ReadGuestPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		GUEST_PHYSICAL_ADDRESS physicalAddress, LPVOID buffer, UINT32 bufferSize, UINT32 *bytesRead)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	size_t done = 0;
@@ -902,12 +1080,18 @@ VMSD_API HRESULT WINAPI ReadGuestPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSa
 	return vmsd__hresult(s);
 }
 
+VMSD_API HRESULT WINAPI ReadGuestPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		GUEST_PHYSICAL_ADDRESS physicalAddress, LPVOID buffer, UINT32 bufferSize, UINT32 *bytesRead)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ReadGuestPhysicalAddress(vmSavedStateDumpHandle, physicalAddress,
+			buffer, bufferSize, bytesRead));
+}
+
 /* Translate a VA through a VP's page tables. */
-VMSD_API HRESULT WINAPI GuestVirtualAddressToPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							     UINT32 vpId,
-							     const GUEST_VIRTUAL_ADDRESS virtualAddress,
-							     GUEST_PHYSICAL_ADDRESS *physicalAddress,
-							     GUEST_VIRTUAL_ADDRESS *unmappedRegionSize)
+static HRESULT impl_GuestVirtualAddressToPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, const GUEST_VIRTUAL_ADDRESS virtualAddress,
+		GUEST_PHYSICAL_ADDRESS *physicalAddress, GUEST_VIRTUAL_ADDRESS *unmappedRegionSize)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -940,11 +1124,18 @@ VMSD_API HRESULT WINAPI GuestVirtualAddressToPhysicalAddress(VM_SAVED_STATE_DUMP
 	}
 }
 
+VMSD_API HRESULT WINAPI GuestVirtualAddressToPhysicalAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, const GUEST_VIRTUAL_ADDRESS virtualAddress,
+		GUEST_PHYSICAL_ADDRESS *physicalAddress, GUEST_VIRTUAL_ADDRESS *unmappedRegionSize)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GuestVirtualAddressToPhysicalAddress(vmSavedStateDumpHandle, vpId,
+			virtualAddress, physicalAddress, unmappedRegionSize));
+}
+
 /* The GPA layout as page runs, with the sizing protocol. */
-VMSD_API HRESULT WINAPI GetGuestPhysicalMemoryChunks(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     UINT64 *memoryChunkPageSize,
-						     GPA_MEMORY_CHUNK *memoryChunks,
-						     UINT64 *memoryChunkCount)
+static HRESULT impl_GetGuestPhysicalMemoryChunks(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 *memoryChunkPageSize, GPA_MEMORY_CHUNK *memoryChunks, UINT64 *memoryChunkCount)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	const hvs_mem_range *r;
@@ -975,10 +1166,17 @@ VMSD_API HRESULT WINAPI GetGuestPhysicalMemoryChunks(VM_SAVED_STATE_DUMP_HANDLE 
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetGuestPhysicalMemoryChunks(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 *memoryChunkPageSize, GPA_MEMORY_CHUNK *memoryChunks, UINT64 *memoryChunkCount)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetGuestPhysicalMemoryChunks(vmSavedStateDumpHandle,
+			memoryChunkPageSize, memoryChunks, memoryChunkCount));
+}
+
 /* Offset of a GPA in the raw saved memory. */
-VMSD_API HRESULT WINAPI GuestPhysicalAddressToRawSavedMemoryOffset(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-								   GUEST_PHYSICAL_ADDRESS physicalAddress,
-								   UINT64 *rawSavedMemoryOffset)
+static HRESULT impl_GuestPhysicalAddressToRawSavedMemoryOffset(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		GUEST_PHYSICAL_ADDRESS physicalAddress, UINT64 *rawSavedMemoryOffset)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	uint64_t raw;
@@ -994,10 +1192,17 @@ VMSD_API HRESULT WINAPI GuestPhysicalAddressToRawSavedMemoryOffset(VM_SAVED_STAT
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GuestPhysicalAddressToRawSavedMemoryOffset(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		GUEST_PHYSICAL_ADDRESS physicalAddress, UINT64 *rawSavedMemoryOffset)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GuestPhysicalAddressToRawSavedMemoryOffset(vmSavedStateDumpHandle,
+			physicalAddress, rawSavedMemoryOffset));
+}
+
 /* Copy raw saved memory. */
-VMSD_API HRESULT WINAPI ReadGuestRawSavedMemory(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						UINT64 rawSavedMemoryOffset, LPVOID buffer,
-						UINT32 bufferSize, UINT32 *bytesRead)
+static HRESULT impl_ReadGuestRawSavedMemory(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 rawSavedMemoryOffset, LPVOID buffer, UINT32 bufferSize, UINT32 *bytesRead)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	size_t done = 0;
@@ -1026,9 +1231,17 @@ VMSD_API HRESULT WINAPI ReadGuestRawSavedMemory(VM_SAVED_STATE_DUMP_HANDLE vmSav
 	return vmsd__hresult(s);
 }
 
+VMSD_API HRESULT WINAPI ReadGuestRawSavedMemory(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 rawSavedMemoryOffset, LPVOID buffer, UINT32 bufferSize, UINT32 *bytesRead)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ReadGuestRawSavedMemory(vmSavedStateDumpHandle,
+			rawSavedMemoryOffset, buffer, bufferSize, bytesRead));
+}
+
 /* Size of the raw saved memory. */
-VMSD_API HRESULT WINAPI GetGuestRawSavedMemorySize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						   UINT64 *guestRawSavedMemorySize)
+static HRESULT impl_GetGuestRawSavedMemorySize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 *guestRawSavedMemorySize)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	if (!v)
@@ -1039,9 +1252,17 @@ VMSD_API HRESULT WINAPI GetGuestRawSavedMemorySize(VM_SAVED_STATE_DUMP_HANDLE vm
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetGuestRawSavedMemorySize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 *guestRawSavedMemorySize)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetGuestRawSavedMemorySize(vmSavedStateDumpHandle,
+			guestRawSavedMemorySize));
+}
+
 /* Set the decoded-block cache limit. */
-VMSD_API HRESULT WINAPI SetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						 UINT64 memoryBlockCacheLimit)
+static HRESULT impl_SetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 memoryBlockCacheLimit)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	if (!v)
@@ -1051,9 +1272,17 @@ VMSD_API HRESULT WINAPI SetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSa
 	return vmsd__hresult(hvs_image_set_cache_limit(v->img, memoryBlockCacheLimit));
 }
 
+VMSD_API HRESULT WINAPI SetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 memoryBlockCacheLimit)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_SetMemoryBlockCacheLimit(vmSavedStateDumpHandle,
+			memoryBlockCacheLimit));
+}
+
 /* The decoded-block cache limit. */
-VMSD_API HRESULT GetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					  UINT64 *memoryBlockCacheLimit)
+static HRESULT impl_GetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 *memoryBlockCacheLimit)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	if (!v)
@@ -1064,10 +1293,17 @@ VMSD_API HRESULT GetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSavedStat
 	return S_OK;
 }
 
+VMSD_API HRESULT GetMemoryBlockCacheLimit(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT64 *memoryBlockCacheLimit)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetMemoryBlockCacheLimit(vmSavedStateDumpHandle,
+			memoryBlockCacheLimit));
+}
+
 /* Overlay bytes at a guest VA on later physical reads. */
-VMSD_API HRESULT WINAPI ApplyGuestMemoryFix(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					    UINT32 vpId, GUEST_VIRTUAL_ADDRESS virtualAddress,
-					    LPVOID fixBuffer, UINT32 fixBufferSize)
+static HRESULT impl_ApplyGuestMemoryFix(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, GUEST_VIRTUAL_ADDRESS virtualAddress, LPVOID fixBuffer, UINT32 fixBufferSize)
 {
 	vmsd_handle *v;
 	vmsd_fix *nf, *grown;
@@ -1127,6 +1363,14 @@ fail:
 	return hr;
 }
 
+VMSD_API HRESULT WINAPI ApplyGuestMemoryFix(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, GUEST_VIRTUAL_ADDRESS virtualAddress, LPVOID fixBuffer, UINT32 fixBufferSize)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ApplyGuestMemoryFix(vmSavedStateDumpHandle, vpId, virtualAddress,
+			fixBuffer, fixBufferSize));
+}
+
 /* ------------------------------------------ image scanning, unwinding */
 
 /*
@@ -1174,13 +1418,10 @@ static int scan_found(void *ud, const hvs_pe_found *f)
  * then every mapped page from startAddress down to endAddress; TRUE from
  * the callback stops it (S_OK).  Reads see the memory fixes.
  */
-VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					       UINT32 vpId, GUEST_VIRTUAL_ADDRESS startAddress,
-					       GUEST_VIRTUAL_ADDRESS endAddress,
-					       PVOID callbackContext,
-					       FOUND_IMAGE_CALLBACK foundImageCallback,
-					       GUEST_VIRTUAL_ADDRESS *standaloneAddress,
-					       DWORD standaloneAddressCount)
+static HRESULT impl_ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, GUEST_VIRTUAL_ADDRESS startAddress, GUEST_VIRTUAL_ADDRESS endAddress,
+		PVOID callbackContext, FOUND_IMAGE_CALLBACK foundImageCallback,
+		GUEST_VIRTUAL_ADDRESS *standaloneAddress, DWORD standaloneAddressCount)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -1219,6 +1460,17 @@ VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSave
 	return vmsd__hresult(s);
 }
 
+VMSD_API HRESULT WINAPI ScanMemoryForDosImages(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, GUEST_VIRTUAL_ADDRESS startAddress, GUEST_VIRTUAL_ADDRESS endAddress,
+		PVOID callbackContext, FOUND_IMAGE_CALLBACK foundImageCallback,
+		GUEST_VIRTUAL_ADDRESS *standaloneAddress, DWORD standaloneAddressCount)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ScanMemoryForDosImages(vmSavedStateDumpHandle, vpId, startAddress,
+			endAddress, callbackContext, foundImageCallback, standaloneAddress,
+			standaloneAddressCount));
+}
+
 /* Virtual reads of CallStackUnwind: the VP's translation over
  * scan_read_phys, so that memory fixes are seen. */
 static hvs_status unwind_read(void *ud, uint64_t va, void *buf, size_t len,
@@ -1237,10 +1489,9 @@ static hvs_status unwind_read(void *ud, uint64_t va, void *buf, size_t len,
  * module!function+offset, else module+offset.  A last line says why the
  * walk ended.  The string is freed with LocalFree.
  */
-VMSD_API HRESULT WINAPI CallStackUnwind(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-					UINT32 vpId, PMODULE_INFO imageInfo,
-					DWORD imageInfoCount, UINT32 frameCount,
-					LPWSTR *callStack)
+static HRESULT impl_CallStackUnwind(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, PMODULE_INFO imageInfo, DWORD imageInfoCount, UINT32 frameCount,
+		LPWSTR *callStack)
 {
 	vmsd_handle *v;
 	hvs_vp_info vi;
@@ -1321,6 +1572,15 @@ out:
 	hvs_unwind_free(u);
 	hvs_xlat_free(x);
 	return hr;
+}
+
+VMSD_API HRESULT WINAPI CallStackUnwind(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, PMODULE_INFO imageInfo, DWORD imageInfoCount, UINT32 frameCount,
+		LPWSTR *callStack)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_CallStackUnwind(vmSavedStateDumpHandle, vpId, imageInfo,
+			imageInfoCount, frameCount, callStack));
 }
 
 /* ------------------------------------------------------------ strings */

@@ -15,6 +15,10 @@
 #include "hvs/hvs.h"
 #include "vmsavedstatedump.h"
 
+#ifndef _WIN32
+#  include <pthread.h>
+#endif
+
 /* Tag of a live instance; cleared on release so a stale handle is refused
  * in most cases (not a guarantee: a freed pointer is still undefined). */
 #define VMSD_MAGIC 0x44534D56u /* "VMSD" */
@@ -31,12 +35,44 @@ typedef struct vmsd_fix {
  * place for (memory fixes, the symbol provider and its callback). */
 typedef struct vmsd_handle {
 	uint32_t magic;
+	/* Serialises the calls on this handle (VMSD_LOCKED): Microsoft's DLL
+	 * is called from several threads on one handle (LeechCore reads
+	 * guest memory from four, api.md 2.5), while the native image takes
+	 * one thread at a time (docs/threading.md).  Recursive, so that a
+	 * callback (ScanMemoryForDosImages, the debug-message callback) may
+	 * call back into the API on its thread. */
+#ifdef _WIN32
+	CRITICAL_SECTION lock;
+#else
+	pthread_mutex_t lock;
+#endif
 	hvs_image *img;
 	vmsd_fix *fixes;   /* in application order: later ones win */
 	size_t nfixes;
 	hvs_sym *sym;      /* LoadSavedStateSymbolProvider, NULL before */
 	GUEST_SYMBOLS_PROVIDER_DEBUG_INFO_CALLBACK dbg; /* may be NULL */
 } vmsd_handle;
+
+/* Initialise / destroy the lock of a new / released instance: 0 on
+ * success (vmsd.c). */
+int vmsd__lock_init(vmsd_handle *v);
+void vmsd__lock_destroy(vmsd_handle *v);
+
+/* Take the lock of the live instance @h; NULL (nothing locked) for a NULL
+ * or released handle, which the function then refuses itself. */
+vmsd_handle *vmsd__lock(VM_SAVED_STATE_DUMP_HANDLE h);
+/* Release what vmsd__lock() returned (NULL: nothing). */
+void vmsd__unlock(vmsd_handle *v);
+
+/* The body of an exported function taking a handle: run @call (the
+ * function's implementation, returning @type) under the handle's lock. */
+#define VMSD_LOCKED(type, h, call)                                             \
+	do {                                                                   \
+		vmsd_handle *lk_ = vmsd__lock(h);                              \
+		type r_ = (call);                                              \
+		vmsd__unlock(lk_);                                             \
+		return r_;                                                     \
+	} while (0)
 
 /*
  * HRESULT for a native status (docs/sdk.md "Error codes").  HVS_E_NOTFOUND

@@ -460,6 +460,40 @@ static void default_folders(search *s)
 }
 #endif
 
+/* HVS_VM_SEARCH_PATH as malloc'd UTF-8, or NULL when unset (or, on
+ * Windows, not valid UTF-16 or out of memory).  Windows: read through the
+ * UTF-16 environment, since getenv() gives the ANSI code page there. */
+static char *env_search_path(void)
+{
+#ifdef _WIN32
+	WCHAR *w;
+	char *u;
+	HRESULT hr;
+	DWORD n = GetEnvironmentVariableW(L"HVS_VM_SEARCH_PATH", NULL, 0);
+	if (n == 0)
+		return NULL;
+	w = malloc((size_t)n * sizeof *w);
+	if (!w)
+		return NULL;
+	if (GetEnvironmentVariableW(L"HVS_VM_SEARCH_PATH", w, n) >= n) {
+		free(w); /* changed in between */
+		return NULL;
+	}
+	u = vmsd__to_utf8(w, &hr);
+	free(w);
+	return u;
+#else
+	const char *e = getenv("HVS_VM_SEARCH_PATH");
+	char *u;
+	if (!e)
+		return NULL;
+	u = malloc(strlen(e) + 1);
+	if (u)
+		strcpy(u, e);
+	return u;
+#endif
+}
+
 VMSD_API HRESULT WINAPI VmSavedStateDumpSetSearchPath(LPCWSTR searchPath)
 {
 	char *p = NULL;
@@ -481,6 +515,7 @@ VMSD_API HRESULT WINAPI LocateSavedStateFiles(LPCWSTR vmName, LPCWSTR snapshotNa
 	search s;
 	char *vm = NULL, *snap = NULL;
 	const char *list;
+	char *env;
 	char vmrs[LOCATE_PATH_MAX], bin[LOCATE_PATH_MAX], vsv[LOCATE_PATH_MAX];
 	const vmcx *target = NULL;
 	HRESULT hr;
@@ -510,9 +545,11 @@ VMSD_API HRESULT WINAPI LocateSavedStateFiles(LPCWSTR vmName, LPCWSTR snapshotNa
 	s.vm_name = vm;
 	s.snap_name = snap;
 	s.hr = S_OK;
-	list = g_search_path ? g_search_path : getenv("HVS_VM_SEARCH_PATH");
+	env = g_search_path ? NULL : env_search_path();
+	list = g_search_path ? g_search_path : env;
 	if (list)
 		search_all(&s, list);
+	free(env);
 #ifdef _WIN32
 	if (SUCCEEDED(s.hr))
 		default_folders(&s);

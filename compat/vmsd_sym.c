@@ -93,8 +93,8 @@ static char *make_path(const char *user)
 }
 
 /* Create the provider: locate the kernel and load its PDB. */
-VMSD_API HRESULT WINAPI LoadSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     LPCWSTR userSymbols, BOOL force)
+static HRESULT impl_LoadSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		LPCWSTR userSymbols, BOOL force)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	hvs_sym_opts o;
@@ -148,8 +148,16 @@ VMSD_API HRESULT WINAPI LoadSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE 
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI LoadSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		LPCWSTR userSymbols, BOOL force)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_LoadSavedStateSymbolProvider(vmSavedStateDumpHandle, userSymbols,
+			force));
+}
+
 /* Destroy the provider (S_OK also when none is loaded). */
-VMSD_API HRESULT WINAPI ReleaseSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
+static HRESULT impl_ReleaseSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	if (!v)
@@ -158,22 +166,42 @@ VMSD_API HRESULT WINAPI ReleaseSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HAND
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI ReleaseSavedStateSymbolProvider(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ReleaseSavedStateSymbolProvider(vmSavedStateDumpHandle));
+}
+
 /* The native provider (hvs_sym*) once loaded, else NULL. */
-VMSD_API HANDLE WINAPI GetSavedStateSymbolProviderHandle(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
+static HANDLE impl_GetSavedStateSymbolProviderHandle(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	return v ? (HANDLE)v->sym : NULL;
 }
 
+VMSD_API HANDLE WINAPI GetSavedStateSymbolProviderHandle(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle)
+{
+	VMSD_LOCKED(HANDLE, vmSavedStateDumpHandle,
+		    impl_GetSavedStateSymbolProviderHandle(vmSavedStateDumpHandle));
+}
+
 /* Set the debug-message callback (before or after loading). */
-VMSD_API HRESULT SetSavedStateSymbolProviderDebugInfoCallback(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							      GUEST_SYMBOLS_PROVIDER_DEBUG_INFO_CALLBACK Callback)
+static HRESULT impl_SetSavedStateSymbolProviderDebugInfoCallback(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		GUEST_SYMBOLS_PROVIDER_DEBUG_INFO_CALLBACK Callback)
 {
 	vmsd_handle *v = get(vmSavedStateDumpHandle);
 	if (!v)
 		return E_HANDLE;
 	v->dbg = Callback;
 	return S_OK;
+}
+
+VMSD_API HRESULT SetSavedStateSymbolProviderDebugInfoCallback(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		GUEST_SYMBOLS_PROVIDER_DEBUG_INFO_CALLBACK Callback)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_SetSavedStateSymbolProviderDebugInfoCallback(
+			vmSavedStateDumpHandle, Callback));
 }
 
 /* Load one module's symbols at @base. */
@@ -192,30 +220,41 @@ static HRESULT load_module(VM_SAVED_STATE_DUMP_HANDLE h, LPCSTR image, UINT32 ts
 	return vmsd__hresult(st);
 }
 
-VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbols(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						    LPCSTR imageName, LPCSTR moduleName,
-						    GUEST_VIRTUAL_ADDRESS baseAddress,
-						    DWORD sizeOfBase)
+static HRESULT impl_LoadSavedStateModuleSymbols(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		LPCSTR imageName, LPCSTR moduleName, GUEST_VIRTUAL_ADDRESS baseAddress, DWORD sizeOfBase)
 {
 	return load_module(vmSavedStateDumpHandle, imageName, 0, moduleName, baseAddress,
 			   sizeOfBase);
 }
 
-VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbolsEx(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						      LPCSTR imageName, UINT32 imageTimestamp,
-						      LPCSTR moduleName,
-						      GUEST_VIRTUAL_ADDRESS baseAddress,
-						      DWORD sizeOfBase)
+VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbols(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		LPCSTR imageName, LPCSTR moduleName, GUEST_VIRTUAL_ADDRESS baseAddress, DWORD sizeOfBase)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_LoadSavedStateModuleSymbols(vmSavedStateDumpHandle, imageName,
+			moduleName, baseAddress, sizeOfBase));
+}
+
+static HRESULT impl_LoadSavedStateModuleSymbolsEx(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		LPCSTR imageName, UINT32 imageTimestamp, LPCSTR moduleName,
+		GUEST_VIRTUAL_ADDRESS baseAddress, DWORD sizeOfBase)
 {
 	return load_module(vmSavedStateDumpHandle, imageName, imageTimestamp, moduleName,
 			   baseAddress, sizeOfBase);
 }
 
+VMSD_API HRESULT WINAPI LoadSavedStateModuleSymbolsEx(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		LPCSTR imageName, UINT32 imageTimestamp, LPCSTR moduleName,
+		GUEST_VIRTUAL_ADDRESS baseAddress, DWORD sizeOfBase)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_LoadSavedStateModuleSymbolsEx(vmSavedStateDumpHandle, imageName,
+			imageTimestamp, moduleName, baseAddress, sizeOfBase));
+}
+
 /* Address and size of a global. */
-VMSD_API HRESULT WINAPI ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							       UINT32 vpId, LPCSTR globalName,
-							       GUEST_VIRTUAL_ADDRESS *virtualAddress,
-							       ULONG *size)
+static HRESULT impl_ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR globalName, GUEST_VIRTUAL_ADDRESS *virtualAddress, ULONG *size)
 {
 	vmsd_handle *v;
 	hvs_sym_global g;
@@ -237,6 +276,14 @@ VMSD_API HRESULT WINAPI ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DU
 	}
 	*virtualAddress = g.va;
 	return S_OK;
+}
+
+VMSD_API HRESULT WINAPI ResolveSavedStateGlobalVariableAddress(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR globalName, GUEST_VIRTUAL_ADDRESS *virtualAddress, ULONG *size)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ResolveSavedStateGlobalVariableAddress(vmSavedStateDumpHandle,
+			vpId, globalName, virtualAddress, size));
 }
 
 /*
@@ -267,9 +314,8 @@ static hvs_status read_gva(vmsd_handle *v, UINT32 vp, uint64_t va, uint8_t *buf,
 }
 
 /* Resolve a global and read bufferSize bytes of it through the VP. */
-VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     UINT32 vpId, LPCSTR globalName,
-						     LPVOID buffer, ULONG bufferSize)
+static HRESULT impl_ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR globalName, LPVOID buffer, ULONG bufferSize)
 {
 	vmsd_handle *v;
 	hvs_sym_global g;
@@ -298,9 +344,17 @@ VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE 
 	}
 }
 
+VMSD_API HRESULT WINAPI ReadSavedStateGlobalVariable(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR globalName, LPVOID buffer, ULONG bufferSize)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_ReadSavedStateGlobalVariable(vmSavedStateDumpHandle, vpId,
+			globalName, buffer, bufferSize));
+}
+
 /* Size of a type; 0 (not an error) when it is unknown. */
-VMSD_API HRESULT WINAPI GetSavedStateSymbolTypeSize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						    UINT32 vpId, LPCSTR typeName, ULONG *size)
+static HRESULT impl_GetSavedStateSymbolTypeSize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR typeName, ULONG *size)
 {
 	vmsd_handle *v;
 	uint64_t n = 0;
@@ -325,11 +379,17 @@ VMSD_API HRESULT WINAPI GetSavedStateSymbolTypeSize(VM_SAVED_STATE_DUMP_HANDLE v
 	return S_OK;
 }
 
+VMSD_API HRESULT WINAPI GetSavedStateSymbolTypeSize(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR typeName, ULONG *size)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetSavedStateSymbolTypeSize(vmSavedStateDumpHandle, vpId,
+			typeName, size));
+}
+
 /* Offset of a field; *found FALSE (not an error) when there is none. */
-VMSD_API HRESULT WINAPI FindSavedStateSymbolFieldInType(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-							UINT32 vpId, LPCSTR typeName,
-							LPCWSTR fieldName, UINT32 *offset,
-							BOOL *found)
+static HRESULT impl_FindSavedStateSymbolFieldInType(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR typeName, LPCWSTR fieldName, UINT32 *offset, BOOL *found)
 {
 	vmsd_handle *v;
 	hvs_sym_field f;
@@ -358,6 +418,14 @@ VMSD_API HRESULT WINAPI FindSavedStateSymbolFieldInType(VM_SAVED_STATE_DUMP_HAND
 	*offset = (UINT32)f.offset;
 	*found = TRUE;
 	return S_OK;
+}
+
+VMSD_API HRESULT WINAPI FindSavedStateSymbolFieldInType(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR typeName, LPCWSTR fieldName, UINT32 *offset, BOOL *found)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_FindSavedStateSymbolFieldInType(vmSavedStateDumpHandle, vpId,
+			typeName, fieldName, offset, found));
 }
 
 /* A growing UTF-8 buffer for the field map. */
@@ -427,9 +495,8 @@ static hvs_status on_field(void *ud, const hvs_sym_field *f)
 }
 
 /* Every field of a type as a UTF-16 JSON object ("{}" when unknown). */
-VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
-						     UINT32 vpId, LPCSTR typeName,
-						     LPWSTR *typeFieldInfoMap)
+static HRESULT impl_GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR typeName, LPWSTR *typeFieldInfoMap)
 {
 	vmsd_handle *v;
 	jbuf b;
@@ -463,4 +530,12 @@ VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE 
 	}
 	free(b.p);
 	return vmsd__hresult(st);
+}
+
+VMSD_API HRESULT WINAPI GetSavedStateSymbolFieldInfo(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateDumpHandle,
+		UINT32 vpId, LPCSTR typeName, LPWSTR *typeFieldInfoMap)
+{
+	VMSD_LOCKED(HRESULT, vmSavedStateDumpHandle,
+		    impl_GetSavedStateSymbolFieldInfo(vmSavedStateDumpHandle, vpId,
+			typeName, typeFieldInfoMap));
 }

@@ -111,27 +111,30 @@ static int load_library(void)
 #endif /* VMSD_SEED_DYNLOAD */
 
 #ifndef _WIN32
-/* Command-line bytes (UTF-8/ASCII) to a UTF-16 path; wide literals are
- * u"..." off Windows, so argv needs converting (BMP only: enough here). */
+/* Command-line bytes (UTF-8) to a UTF-16 path: wide literals are u"..."
+ * off Windows, so argv needs converting; characters beyond the BMP become
+ * surrogate pairs, invalid bytes U+FFFD. */
 static WCHAR *widen(const char *s)
 {
-	size_t n = strlen(s), i, j = 0;
-	WCHAR *w = malloc((n + 1) * sizeof *w);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t j = 0;
+	WCHAR *w = malloc((strlen(s) + 1) * sizeof *w); /* never more units than bytes */
 	if (!w)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x80) {
-			w[j++] = c;
-		} else if ((c & 0xE0) == 0xC0 && i + 1 < n) {
-			w[j++] = (WCHAR)(((c & 0x1F) << 6) | (s[i + 1] & 0x3F));
-			i++;
-		} else if ((c & 0xF0) == 0xE0 && i + 2 < n) {
-			w[j++] = (WCHAR)(((c & 0x0F) << 12) | ((s[i + 1] & 0x3F) << 6) |
-					 (s[i + 2] & 0x3F));
-			i += 2;
+	while (*u) {
+		uint32_t c = *u++;
+		int lead = c >= 0xC0, more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : lead;
+		if (lead)
+			c &= 0x3Fu >> more; /* payload bits of the lead byte */
+		for (; more > 0 && (*u & 0xC0) == 0x80; more--)
+			c = c << 6 | (*u++ & 0x3Fu);
+		if (more > 0 || (!lead && c >= 0x80) || c > 0x10FFFF)
+			c = 0xFFFD; /* truncated sequence, stray byte, out of range */
+		if (c >= 0x10000) {
+			w[j++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
+			w[j++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
 		} else {
-			w[j++] = 0xFFFD;
+			w[j++] = (WCHAR)c;
 		}
 	}
 	w[j] = 0;

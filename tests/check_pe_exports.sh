@@ -2,21 +2,21 @@
 # SPDX-License-Identifier: MIT
 # The export table of the Windows vmsavedstatedumpprovider.dll (docs/sdk.md,
 # "Using the DLL on Windows in place of Microsoft's"):
-#   check_pe_exports.sh OBJDUMP NM DLL DEF HEADER IMPLIB [API_MD]
+#   check_pe_exports.sh OBJDUMP NM DLL DEF HEADER API_MD [IMPLIB...]
 # checks that
 #  - the DLL's export directory names vmsavedstatedumpprovider.dll and
 #    exports exactly the names of the .def file, undecorated;
-#  - those are the VMSD_API functions of the header (less LocalFree, which
-#    the header declares off Windows only);
-#  - they are the 43 functions of Microsoft's current API in api.md
+#  - those are the VMSD_API functions of the header less the ones it
+#    declares only off Windows or for the static library (LocalFree,
+#    VmSavedStateDumpFreeString, VmSavedStateDumpSetSearchPath);
+#  - they are exactly the 43 functions of Microsoft's current API in api.md
 #    (../shared/spec/api.md sections 2.1-2.7 without 2.2, the 18362-only
-#    verbose handlers) plus the two hvsavedstate extensions VmSavedState*;
-#    skipped with a note when api.md is absent;
+#    verbose handlers); skipped with a note when api.md is absent;
 #  - the DLL imports no MinGW runtime DLL and not hvsavedstate.dll;
-#  - the import libraries (IMPLIB: the .dll.a and/or .lib, ';'-separated)
-#    define __imp_<name> for every export.
+#  - the import libraries (IMPLIB: the .dll.a and/or the .lib) define
+#    __imp_<name> for every export.
 set -euo pipefail
-objdump=$1; nm=$2; dll=$3; def=$4; header=$5; implibs=$6; apimd=${7:-}
+objdump=$1; nm=$2; dll=$3; def=$4; header=$5; apimd=$6; shift 6
 status=0
 fail() { echo "FAIL: $*"; status=1; }
 # Compare two sorted lists; print what differs.
@@ -38,7 +38,7 @@ exported=$(echo "$dump" | awk '/\[Ordinal\/Name Pointer\] Table/ {t=1; next}
 [ -n "$exported" ] || fail "no export table in $dll"
 echo "$(echo "$exported" | wc -l) names exported by $(basename "$dll")"
 # Export directory name (the name a program's import table refers to).
-echo "$dump" | grep -qE '^Name[[:space:]].*[[:space:]]vmsavedstatedumpprovider\.dll$' ||
+grep -qE '^Name[[:space:]].*[[:space:]]vmsavedstatedumpprovider\.dll$' <<< "$dump" ||
   fail "export directory does not name vmsavedstatedumpprovider.dll"
 # Undecorated: no @N suffixes, no leading underscore or '?'.
 bad=$(echo "$exported" | grep -E '@|^_|^\?' || true)
@@ -49,7 +49,8 @@ same "DLL exports" "$exported" "$(basename "$def")" "$defnames"
 
 declared=$(perl -0pe 's{/\*.*?\*/}{}gs; s{//[^\n]*}{}g; s{^[ \t]*#[^\n]*(\\\n[^\n]*)*}{}gm' "$header" |
   tr '\n' ' ' | grep -oE 'VMSD_API[^;{]*\(' |
-  sed -E 's/\($//; s/.*[^A-Za-z0-9_]([A-Za-z_][A-Za-z0-9_]*)$/\1/' | grep -vx LocalFree | sort -u)
+  sed -E 's/\($//; s/.*[^A-Za-z0-9_]([A-Za-z_][A-Za-z0-9_]*)$/\1/' |
+  grep -vxE 'LocalFree|VmSavedStateDump(FreeString|SetSearchPath)' | sort -u)
 same "DLL exports" "$exported" "VMSD_API functions of $(basename "$header")" "$declared"
 
 if [ -n "$apimd" ] && [ -f "$apimd" ]; then
@@ -65,8 +66,7 @@ if [ -n "$apimd" ] && [ -f "$apimd" ]; then
     print "$_\n" for sort keys %n;' "$apimd")
   count=$(echo "$sdk" | wc -l)
   [ "$count" -eq 43 ] || fail "api.md parse gave $count names, not the 43 of the current API"
-  ours=$(echo "$exported" | grep -vE '^VmSavedStateDump(FreeString|SetSearchPath)$')
-  same "DLL exports less the 2 extensions" "$ours" "api.md (current API)" "$sdk"
+  same "DLL exports" "$exported" "api.md (current API)" "$sdk"
 else
   echo "note: api.md not found (${apimd:-unset}): comparison with Microsoft's list skipped"
 fi
@@ -78,9 +78,7 @@ echo "imports: $(echo $imports)"
 bad=$(echo "$imports" | grep -iE '^(libgcc|libwinpthread|libstdc|hvsavedstate)' || true)
 [ -z "$bad" ] || fail "imports non-system DLLs: $bad"
 
-IFS=';' read -r -a libs <<< "$implibs"
-for lib in "${libs[@]}"; do
-  [ -n "$lib" ] || continue
+for lib in "$@"; do
   if [ ! -f "$lib" ]; then fail "import library $lib missing"; continue; fi
   imps=$("$nm" "$lib" 2>/dev/null | awk '$NF ~ /^__imp_/ {sub(/^__imp_/, "", $NF); print $NF}' | sort -u)
   same "DLL exports" "$exported" "__imp_ symbols of $(basename "$lib")" "$imps"

@@ -18,9 +18,9 @@
 file(MAKE_DIRECTORY ${TMP})
 get_filename_component(tag ${SEED} NAME_WE)
 
-# Run ${EMU} ${ARGN}; the output (CR LF -> LF) in the variable OUT_VAR.
+# Run the command ${ARGN}; its output (CR LF -> LF) in the variable OUT_VAR.
 function(run_prog what out_var)
-  execute_process(COMMAND ${EMU} ${ARGN} RESULT_VARIABLE rc
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc
                   OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${what} failed (${rc}): ${out}${err}")
@@ -29,14 +29,23 @@ function(run_prog what out_var)
   set(${out_var} "${out}" PARENT_SCOPE)
 endfunction()
 
+# Generate SPEC as NAME, run SEED on it, and again on a copy under a name
+# with Latin, Cyrillic and a non-BMP character (UTF-16 surrogates): the
+# path reaches the library intact (UTF-8 argv -> UTF-16 on Linux, the
+# UTF-16 command line on Windows; wine converts the Unix argv with a UTF-8
+# locale).  Both outputs must equal WANT.
 function(check_seed spec name want)
   set(vmrs ${TMP}/${tag}_${name}.vmrs)
-  run_prog("hvs-gen ${name}" ignored ${GEN} ${spec} ${vmrs})
-  run_prog("${tag} ${name}" out ${SEED} ${vmrs})
-  message("${out}")
-  if(NOT out STREQUAL want)
-    message(FATAL_ERROR "${tag} ${name}: output differs; expected:\n${want}")
-  endif()
+  run_prog("hvs-gen ${name}" ignored ${EMU} ${GEN} ${spec} ${vmrs})
+  set(uni "${TMP}/${tag}_${name}_données_тест_😀.vmrs")
+  file(COPY_FILE ${vmrs} ${uni})
+  foreach(path ${vmrs} ${uni})
+    run_prog("${tag} ${name}" out ${CMAKE_COMMAND} -E env LC_ALL=C.UTF-8 ${EMU} ${SEED} ${path})
+    message("${out}")
+    if(NOT out STREQUAL want)
+      message(FATAL_ERROR "${tag} ${name} (${path}): output differs; expected:\n${want}")
+    endif()
+  endforeach()
 endfunction()
 
 check_seed(${SPEC} x64 [=[

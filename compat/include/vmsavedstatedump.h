@@ -844,6 +844,16 @@ VMSD_API HRESULT WINAPI CallStackUnwind(VM_SAVED_STATE_DUMP_HANDLE vmSavedStateD
 /* hvsavedstate extensions (not in Microsoft's header)                 */
 /* ================================================================== */
 
+/*
+ * Windows: vmsavedstatedumpprovider.dll exports the SDK's 43 names and
+ * nothing else (a drop-in for Microsoft's DLL, docs/sdk.md), so these two
+ * are declared there only for programs linked with the static library,
+ * which defines VMSD_STATIC for its users (CMake target
+ * vmsavedstatedumpprovider_static).  With the DLL, free strings with
+ * LocalFree and set the search folders with HVS_VM_SEARCH_PATH.
+ */
+#if !defined(_WIN32) || defined(VMSD_STATIC) || defined(VMSD_BUILDING_LIBRARY)
+
 /**
  * Free a string returned by this library through an LPWSTR* output
  * (LocateSavedStateFiles, GetSavedStateSymbolFieldInfo, CallStackUnwind).
@@ -866,6 +876,8 @@ VMSD_API VOID WINAPI VmSavedStateDumpFreeString(LPWSTR str);
  * @return S_OK; E_INVALIDARG if not valid UTF-16; E_OUTOFMEMORY.
  */
 VMSD_API HRESULT WINAPI VmSavedStateDumpSetSearchPath(LPCWSTR searchPath);
+
+#endif /* extensions of the non-Windows and static libraries */
 
 #if !defined(_WIN32) && !defined(VMSD_NO_LOCALFREE)
 /**

@@ -16,6 +16,12 @@
 #include "gen_vmrs.h"
 #include "vmsavedstatedump.h"
 
+#ifdef _WIN32
+#  include <process.h> /* _beginthreadex */
+#else
+#  include <pthread.h>
+#endif
+
 /* CHECK_EQ for HRESULTs, printed as hex. */
 #define CHECK_HR(expr, want) CHECK_EQ((uint32_t)(expr), (uint32_t)(want))
 
@@ -34,15 +40,37 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* An ASCII/UTF-8 path as a UTF-16 string (static buffer; BMP only). */
+/* A UTF-8 path (valid UTF-8, as the tests write them) as a UTF-16 string,
+ * surrogate pairs included (static buffer, two alternating). */
 static const WCHAR *W(const char *s)
 {
 	static WCHAR buf[2][4096];
 	static int which;
 	WCHAR *w = buf[which ^= 1];
-	size_t i;
-	for (i = 0; s[i] && i + 1 < 4096; i++)
-		w[i] = (WCHAR)(unsigned char)s[i];
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (*u && i + 2 < 4096) {
+		uint32_t c;
+		if (*u < 0x80) {
+			c = *u++;
+		} else if ((*u & 0xE0) == 0xC0) {
+			c = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+			u += 2;
+		} else if ((*u & 0xF0) == 0xE0) {
+			c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+			u += 3;
+		} else {
+			c = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
+			    (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+			u += 4;
+		}
+		if (c >= 0x10000) {
+			w[i++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
+			w[i++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
+		} else {
+			w[i++] = (WCHAR)c;
+		}
+	}
 	w[i] = 0;
 	return w;
 }
@@ -884,10 +912,149 @@ static void test_vmsd__many_handles(void)
 	}
 }
 
+/* A saved state under a name with Latin, Cyrillic and a character beyond
+ * the BMP (a surrogate pair in UTF-16): the path goes UTF-16 -> UTF-8 ->
+ * the file system (UTF-16 again on Windows) unchanged.  A name that only
+ * differs in that character does not exist. */
+static void test_vmsd__unicode_path(void)
+{
+	const char *name = "vmsd_donn\xC3\xA9" "es_\xD1\x82\xD0\xB5\xD1\x81\xD1\x82_"
+			   "\xF0\x9F\x98\x80.vmrs";
+	const char *x = gen_vmrs_x64_2vp(name, HVS_VMRS_ENC_RAW);
+	char other[4096];
+	VM_SAVED_STATE_DUMP_HANDLE h = NULL;
+	UINT32 n = 0;
+	size_t len;
+	CHECK(x);
+	snprintf(other, sizeof other, "%s", x);
+	CHECK_HR(LoadSavedStateFile(W(x), &h), S_OK);
+	CHECK_HR(GetVpCount(h, &n), S_OK);
+	CHECK_EQ(n, 2);
+	CHECK_HR(ReleaseSavedStateFiles(h), S_OK);
+	/* U+1F600 -> U+1F601: the last byte of its UTF-8 form. */
+	len = strlen(other);
+	CHECK(len > 6 && (unsigned char)other[len - 6] == 0x80);
+	other[len - 6] = (char)0x81;
+	CHECK_HR(LoadSavedStateFile(W(other), &h), 0x80070002);
+	CHECK(h == NULL);
+}
+
+/* ------------------------------------------------------------ threads */
+
+/* One reader thread: @reads reads of 200 bytes at pseudo-random GPAs of
+ * the x64 fixture's RAM, each compared with the generator's bytes, plus
+ * a register read every 16 reads.  Counts what went wrong. */
+typedef struct reader {
+	VM_SAVED_STATE_DUMP_HANDLE h;
+	uint32_t seed;
+	int reads;
+	int failed;     /* calls that did not return S_OK / all bytes */
+	int mismatched; /* reads whose bytes differ from the generator's */
+} reader;
+
+static void reader_run(reader *r)
+{
+	uint8_t buf[200], want[200];
+	int i;
+	for (i = 0; i < r->reads; i++) {
+		UINT32 got = 0;
+		VIRTUAL_PROCESSOR_REGISTER reg;
+		uint64_t gpa;
+		r->seed = r->seed * 1103515245u + 12345u;
+		/* [0x100000, 0x800000) less the last 200 bytes, or [0, 0x9FF00). */
+		gpa = (r->seed >> 4) & 1 ? 0x100000 + (uint64_t)(r->seed >> 8) % (0x700000 - 200)
+					 : (uint64_t)(r->seed >> 8) % (0xA0000 - 200);
+		if (ReadGuestPhysicalAddress(r->h, gpa, buf, sizeof buf, &got) != S_OK ||
+		    got != sizeof buf) {
+			r->failed++;
+			continue;
+		}
+		gen_mem_fill(gpa, want, sizeof want);
+		if (memcmp(buf, want, sizeof buf))
+			r->mismatched++;
+		/* RIP of either VP (gen_vmrs.c x64_reg: kernel VP0, user VP1). */
+		if (i % 16 == 0 &&
+		    (GetRegisterValue(r->h, (UINT32)(i / 16) & 1, X64_RegisterRip, &reg) != S_OK ||
+		     reg.Reg64 != ((i / 16) & 1 ? 0x00007FF600001100ull : 0xFFFFF80000001000ull)))
+			r->failed++;
+	}
+}
+
+#ifdef _WIN32
+static unsigned __stdcall reader_thread(void *arg)
+{
+	reader_run(arg);
+	return 0;
+}
+#else
+static void *reader_thread(void *arg)
+{
+	reader_run(arg);
+	return NULL;
+}
+#endif
+
+/*
+ * Several threads on one handle, as LeechCore uses Microsoft's DLL
+ * (four readers, api.md 2.5): every read returns the right bytes.  The
+ * native image takes one thread at a time, so this holds only because the
+ * SDK layer serialises the calls on a handle.  A small block cache keeps
+ * the compressed blocks of the MIXED fixture being decoded again.
+ */
+static void test_vmsd__threads(void)
+{
+	enum { NTHREADS = 4 };
+	const char *x = gen_vmrs_x64_2vp("vmsd_threads.vmrs", HVS_VMRS_ENC_MIXED);
+	VM_SAVED_STATE_DUMP_HANDLE h;
+	reader r[NTHREADS];
+	int i, started = 0;
+#ifdef _WIN32
+	HANDLE t[NTHREADS];
+#else
+	pthread_t t[NTHREADS];
+#endif
+	CHECK(x);
+	h = load(x);
+	CHECK(h);
+	CHECK_HR(SetMemoryBlockCacheLimit(h, 2), S_OK);
+	for (i = 0; i < NTHREADS; i++) {
+		memset(&r[i], 0, sizeof r[i]);
+		r[i].h = h;
+		r[i].seed = 0x1234u * (uint32_t)(i + 1);
+		r[i].reads = 3000;
+	}
+	for (i = 0; i < NTHREADS; i++) {
+#ifdef _WIN32
+		t[i] = (HANDLE)_beginthreadex(NULL, 0, reader_thread, &r[i], 0, NULL);
+		if (!t[i])
+			break;
+#else
+		if (pthread_create(&t[i], NULL, reader_thread, &r[i]) != 0)
+			break;
+#endif
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+#ifdef _WIN32
+		WaitForSingleObject(t[i], INFINITE);
+		CloseHandle(t[i]);
+#else
+		pthread_join(t[i], NULL);
+#endif
+	}
+	CHECK_EQ(started, NTHREADS);
+	for (i = 0; i < NTHREADS; i++) {
+		CHECK_EQ(r[i].failed, 0);
+		CHECK_EQ(r[i].mismatched, 0);
+	}
+	CHECK_HR(ReleaseSavedStateFiles(h), S_OK);
+}
+
 TEST_MAIN(TEST(test_vmsd__load_missing), TEST(test_vmsd__load_corrupt),
 	  TEST(test_vmsd__load_not_saved), TEST(test_vmsd__vp_state_x64),
 	  TEST(test_vmsd__vtl), TEST(test_vmsd__registers_x64),
 	  TEST(test_vmsd__registers_arm64), TEST(test_vmsd__memory),
 	  TEST(test_vmsd__translate), TEST(test_vmsd__replay_log),
 	  TEST(test_vmsd__sample_bin), TEST(test_vmsd__not_implemented),
-	  TEST(test_vmsd__many_handles))
+	  TEST(test_vmsd__many_handles), TEST(test_vmsd__unicode_path),
+	  TEST(test_vmsd__threads))

@@ -24,7 +24,8 @@
 
 static char root1[2048], root2[2048];
 
-/* UTF-8 to a UTF-16 buffer (static, two alternating; BMP only). */
+/* UTF-8 (valid, as written here) to a UTF-16 buffer, surrogate pairs
+ * included (static, two alternating). */
 static const WCHAR *W(const char *s)
 {
 	static WCHAR buf[2][2048];
@@ -32,22 +33,34 @@ static const WCHAR *W(const char *s)
 	WCHAR *w = buf[which ^= 1];
 	const unsigned char *u = (const unsigned char *)s;
 	size_t j = 0;
-	while (*u && j + 1 < 2048) {
+	while (*u && j + 2 < 2048) {
+		uint32_t c;
 		if (*u < 0x80) {
-			w[j++] = *u++;
+			c = *u++;
 		} else if ((*u & 0xE0) == 0xC0) {
-			w[j++] = (WCHAR)(((u[0] & 0x1F) << 6) | (u[1] & 0x3F));
+			c = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
 			u += 2;
-		} else {
-			w[j++] = (WCHAR)(((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F));
+		} else if ((*u & 0xF0) == 0xE0) {
+			c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
 			u += 3;
+		} else {
+			c = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
+			    (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+			u += 4;
+		}
+		if (c >= 0x10000) {
+			w[j++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
+			w[j++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
+		} else {
+			w[j++] = (WCHAR)c;
 		}
 	}
 	w[j] = 0;
 	return w;
 }
 
-/* A returned UTF-16 string as UTF-8 (static buffer; BMP only). */
+/* A returned UTF-16 string as UTF-8 (static buffer; a lone surrogate
+ * becomes '?', so a broken pair cannot compare equal). */
 static const char *U(const WCHAR *w)
 {
 	static char buf[3][4096];
@@ -56,15 +69,26 @@ static const char *U(const WCHAR *w)
 	size_t j = 0;
 	if (!w)
 		return "(null)";
-	for (; *w && j + 4 < sizeof buf[0]; w++) {
-		unsigned c = *w;
+	for (; *w && j + 5 < sizeof buf[0]; w++) {
+		uint32_t c = *w;
+		if (c >= 0xD800 && c <= 0xDBFF && w[1] >= 0xDC00 && w[1] <= 0xDFFF) {
+			c = 0x10000 + ((c - 0xD800) << 10) + ((uint32_t)w[1] - 0xDC00);
+			w++;
+		} else if (c >= 0xD800 && c <= 0xDFFF) {
+			c = '?';
+		}
 		if (c < 0x80) {
 			o[j++] = (char)c;
 		} else if (c < 0x800) {
 			o[j++] = (char)(0xC0 | (c >> 6));
 			o[j++] = (char)(0x80 | (c & 0x3F));
-		} else {
+		} else if (c < 0x10000) {
 			o[j++] = (char)(0xE0 | (c >> 12));
+			o[j++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			o[j++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			o[j++] = (char)(0xF0 | (c >> 18));
+			o[j++] = (char)(0x80 | ((c >> 12) & 0x3F));
 			o[j++] = (char)(0x80 | ((c >> 6) & 0x3F));
 			o[j++] = (char)(0x80 | (c & 0x3F));
 		}
@@ -284,6 +308,36 @@ static void test_vmsd_locate__api_path(void)
 	CHECK(set_env(NULL) == 0);
 }
 
+/*
+ * Folders and files with non-ASCII names (Latin, Cyrillic, and U+1F600,
+ * a surrogate pair in UTF-16), given through the environment variable and
+ * through VmSavedStateDumpSetSearchPath: the walk, the .vmcx and the .vmrs
+ * beside it are found, and the path comes back unchanged.
+ */
+static void test_vmsd_locate__unicode_folder(void)
+{
+	char root3[2048], p[4096];
+	const char *t = test_tmp_path("vmsd_locate_uni");
+	CHECK(t != NULL);
+	snprintf(root3, sizeof root3, "%s/r\xC3\xA9pertoire_\xD0\xBF\xD0\xB0\xD0\xBF\xD0\xBA\xD0\xB0_"
+		 "\xF0\x9F\x98\x80", t);
+	CHECK(test_rmtree(t) == 0);
+	snprintf(p, sizeof p, "%s/VM \xF0\x9F\x98\x80/Virtual Machines", root3);
+	CHECK(test_mkdirs(p) == 0);
+	CHECK(vmcx(strcat(strcpy(p, root3), "/VM \xF0\x9F\x98\x80/Virtual Machines/G\xC3\xA9.vmcx"),
+		   "Unicode \xF0\x9F\x98\x80", "G1", NULL) == 0);
+	CHECK(touch(strcat(strcpy(p, root3), "/VM \xF0\x9F\x98\x80/Virtual Machines/G\xC3\xA9.vmrs")) ==
+	      0);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(NULL), S_OK);
+	CHECK(set_env(root3) == 0);
+	expect(p, sizeof p, root3, "VM \xF0\x9F\x98\x80/Virtual Machines/G\xC3\xA9.vmrs");
+	LOCATE_OK("Unicode \xF0\x9F\x98\x80", NULL, "", "", p);
+	CHECK(set_env(NULL) == 0);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(W(root3)), S_OK);
+	LOCATE_OK("unicode \xF0\x9F\x98\x80", NULL, "", "", p);
+	CHECK_HR(VmSavedStateDumpSetSearchPath(NULL), S_OK);
+}
+
 #ifdef _WIN32
 /* Where the test puts HKLM for this process (RegOverridePredefKey), so
  * that no machine setting is read or changed. */
@@ -394,4 +448,4 @@ static void test_vmsd_locate__windows_defaults(void)
 }
 
 TEST_MAIN(TEST(test_vmsd_locate__env), TEST(test_vmsd_locate__api_path),
-	  TEST(test_vmsd_locate__windows_defaults))
+	  TEST(test_vmsd_locate__unicode_folder), TEST(test_vmsd_locate__windows_defaults))

@@ -608,8 +608,11 @@ int test_setenv(const char *name, const char *value)
 	 * GetEnvironmentVariableW) are updated. */
 	wchar_t *wn = wide(name), *wv = value ? wide(value) : NULL;
 	int rc = -1;
-	if (wn && (!value || wv) && SetEnvironmentVariableW(wn, wv) &&
-	    _putenv_s(name, value ? value : "") == 0)
+	/* _putenv_s() first: it also sets the Win32 block, from the bytes
+	 * taken as the ANSI code page, which SetEnvironmentVariableW() then
+	 * replaces with the right UTF-16 value. */
+	if (wn && (!value || wv) && _putenv_s(name, value ? value : "") == 0 &&
+	    SetEnvironmentVariableW(wn, wv))
 		rc = 0;
 	free(wn);
 	free(wv);
