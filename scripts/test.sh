@@ -29,7 +29,7 @@ run() {  # name, cmake args...
   case "$want" in *" $name "*) ;; *) return 0 ;; esac
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
   ninja -C "$dir" -j "$jobs"
-  (cd "$dir" && ctest --output-on-failure -j "$jobs") || rc=$?
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 900) || rc=$?
   report_skips "$dir"
   echo "job $name: $((SECONDS - t0)) s"
   if [ $rc -ne 0 ]; then
@@ -40,17 +40,18 @@ run() {  # name, cmake args...
 
 # The Windows job: a wine prefix of its own inside the build dir, wine's
 # debug channels off, one wineserver kept alive for the whole ctest run (a
-# fresh one per process costs ~0.5 s) and stopped at the end.
+# fresh one per process costs ~0.5 s) and stopped at the end.  The prefix
+# is created (wineboot) under that server before ctest starts: wine's
+# service processes then hold /dev/null, not a test's output pipe (ctest
+# would wait for that pipe to close until the server exits).
 win_start() {
   export WINEDEBUG=-all WINEPREFIX="$PWD/build-win/wineprefix" WINEDLLOVERRIDES="mscoree,mshtml="
-  mkdir -p build-win
+  mkdir -p "$WINEPREFIX"
   WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
   trap '"$WINESERVER" -k 2>/dev/null || true' EXIT
-  # Create the prefix once, before ctest starts wine processes in parallel,
-  # then replace wineboot's server by a persistent one.
-  /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1 || true
   "$WINESERVER" -k 2>/dev/null || true
   "$WINESERVER" -p
+  /usr/lib/wine/wine64 wineboot -i </dev/null >/dev/null 2>&1 || true
 }
 
 run gcc   -DCMAKE_C_COMPILER=gcc   -DCMAKE_BUILD_TYPE=Release
