@@ -15,6 +15,7 @@
 #include "gen_store.h"
 #include "gen_vmrs.h"
 #include "vmsavedstatedump.h"
+#include "vmsd_wtext.h"
 
 #ifdef _WIN32
 #  include <process.h> /* _beginthreadex */
@@ -38,41 +39,6 @@ static uint64_t le64(const uint8_t *p)
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* A UTF-8 path (valid UTF-8, as the tests write them) as a UTF-16 string,
- * surrogate pairs included (static buffer, two alternating). */
-static const WCHAR *W(const char *s)
-{
-	static WCHAR buf[2][4096];
-	static int which;
-	WCHAR *w = buf[which ^= 1];
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-	while (*u && i + 2 < 4096) {
-		uint32_t c;
-		if (*u < 0x80) {
-			c = *u++;
-		} else if ((*u & 0xE0) == 0xC0) {
-			c = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
-			u += 2;
-		} else if ((*u & 0xF0) == 0xE0) {
-			c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
-			u += 3;
-		} else {
-			c = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
-			    (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
-			u += 4;
-		}
-		if (c >= 0x10000) {
-			w[i++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
-			w[i++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
-		} else {
-			w[i++] = (WCHAR)c;
-		}
-	}
-	w[i] = 0;
-	return w;
 }
 
 /* Open @path with LoadSavedStateFile; NULL after a failed CHECK-able

@@ -14,6 +14,7 @@
 #include "test.h"
 #include "gen_store.h"
 #include "vmsavedstatedump.h"
+#include "vmsd_wtext.h"
 
 #ifdef _WIN32
 #  include <windows.h>
@@ -23,79 +24,6 @@
 
 
 static char root1[2048], root2[2048];
-
-/* UTF-8 (valid, as written here) to a UTF-16 buffer, surrogate pairs
- * included (static, two alternating). */
-static const WCHAR *W(const char *s)
-{
-	static WCHAR buf[2][2048];
-	static int which;
-	WCHAR *w = buf[which ^= 1];
-	const unsigned char *u = (const unsigned char *)s;
-	size_t j = 0;
-	while (*u && j + 2 < 2048) {
-		uint32_t c;
-		if (*u < 0x80) {
-			c = *u++;
-		} else if ((*u & 0xE0) == 0xC0) {
-			c = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
-			u += 2;
-		} else if ((*u & 0xF0) == 0xE0) {
-			c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
-			u += 3;
-		} else {
-			c = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
-			    (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
-			u += 4;
-		}
-		if (c >= 0x10000) {
-			w[j++] = (WCHAR)(0xD800 + ((c - 0x10000) >> 10));
-			w[j++] = (WCHAR)(0xDC00 + ((c - 0x10000) & 0x3FF));
-		} else {
-			w[j++] = (WCHAR)c;
-		}
-	}
-	w[j] = 0;
-	return w;
-}
-
-/* A returned UTF-16 string as UTF-8 (static buffer; a lone surrogate
- * becomes '?', so a broken pair cannot compare equal). */
-static const char *U(const WCHAR *w)
-{
-	static char buf[3][4096];
-	static int which;
-	char *o = buf[which = (which + 1) % 3];
-	size_t j = 0;
-	if (!w)
-		return "(null)";
-	for (; *w && j + 5 < sizeof buf[0]; w++) {
-		uint32_t c = *w;
-		if (c >= 0xD800 && c <= 0xDBFF && w[1] >= 0xDC00 && w[1] <= 0xDFFF) {
-			c = 0x10000 + ((c - 0xD800) << 10) + ((uint32_t)w[1] - 0xDC00);
-			w++;
-		} else if (c >= 0xD800 && c <= 0xDFFF) {
-			c = '?';
-		}
-		if (c < 0x80) {
-			o[j++] = (char)c;
-		} else if (c < 0x800) {
-			o[j++] = (char)(0xC0 | (c >> 6));
-			o[j++] = (char)(0x80 | (c & 0x3F));
-		} else if (c < 0x10000) {
-			o[j++] = (char)(0xE0 | (c >> 12));
-			o[j++] = (char)(0x80 | ((c >> 6) & 0x3F));
-			o[j++] = (char)(0x80 | (c & 0x3F));
-		} else {
-			o[j++] = (char)(0xF0 | (c >> 18));
-			o[j++] = (char)(0x80 | ((c >> 12) & 0x3F));
-			o[j++] = (char)(0x80 | ((c >> 6) & 0x3F));
-			o[j++] = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	o[j] = '\0';
-	return o;
-}
 
 /* The separators the library uses on this system: between folders of a
  * search list (also ':' off Windows, tested here), and in the paths it

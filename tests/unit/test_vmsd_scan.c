@@ -12,6 +12,7 @@
 
 #include "test.h"
 #include "vmsavedstatedump.h"
+#include "vmsd_wtext.h"
 #include "winguest_util.h"
 
 #define CHECK_HR(expr, want) CHECK_EQ((uint32_t)(expr), (uint32_t)(want))
@@ -33,17 +34,6 @@ static BOOL CALLBACK on_image(PVOID ctx, PDOS_IMAGE_INFO info)
 	}
 	s->n++;
 	return s->stop_after && s->n >= s->stop_after;
-}
-
-static const WCHAR *W(const char *s)
-{
-	static WCHAR buf[4096];
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < 4096; i++)
-		buf[i] = (WCHAR)(unsigned char)s[i];
-	buf[i] = 0;
-	return buf;
 }
 
 static void test_vmsd_scan__fixture(void)

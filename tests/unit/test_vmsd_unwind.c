@@ -12,20 +12,10 @@
 
 #include "test.h"
 #include "vmsavedstatedump.h"
+#include "vmsd_wtext.h"
 
 #define CHECK_HR(expr, want) CHECK_EQ((uint32_t)(expr), (uint32_t)(want))
 #define DIR HVS_TEST_BINARY_DIR "/uwguest/"
-
-static const WCHAR *W(const char *s)
-{
-	static WCHAR buf[4096];
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < 4096; i++)
-		buf[i] = (WCHAR)(unsigned char)s[i];
-	buf[i] = 0;
-	return buf;
-}
 
 /* The ASCII text of a UTF-16 string (the output is ASCII). */
 static char *narrow(LPCWSTR w)

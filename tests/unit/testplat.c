@@ -665,9 +665,11 @@ int test_make_sparse(const char *path, unsigned long long size)
 	return rc;
 }
 
-int test_pwrite(const char *path, unsigned long long off, const void *buf, size_t len)
+/* One positional read or write of at most 1 GiB through a fresh handle:
+ * 0 when all @len bytes moved. */
+static int rw_at(const char *path, int writing, unsigned long long off, void *buf, size_t len)
 {
-	HANDLE h = open_rw(path, GENERIC_WRITE, OPEN_EXISTING);
+	HANDLE h = open_rw(path, writing ? GENERIC_WRITE : GENERIC_READ, OPEN_EXISTING);
 	OVERLAPPED ov;
 	DWORD n = 0;
 	BOOL ok;
@@ -679,28 +681,19 @@ int test_pwrite(const char *path, unsigned long long off, const void *buf, size_
 	memset(&ov, 0, sizeof ov);
 	ov.Offset = (DWORD)off;
 	ov.OffsetHigh = (DWORD)(off >> 32);
-	ok = WriteFile(h, buf, (DWORD)len, &n, &ov);
+	ok = writing ? WriteFile(h, buf, (DWORD)len, &n, &ov) : ReadFile(h, buf, (DWORD)len, &n, &ov);
 	CloseHandle(h);
 	return ok && n == len ? 0 : -1;
 }
 
+int test_pwrite(const char *path, unsigned long long off, const void *buf, size_t len)
+{
+	return rw_at(path, 1, off, (void *)(uintptr_t)buf, len);
+}
+
 int test_pread(const char *path, unsigned long long off, void *buf, size_t len)
 {
-	HANDLE h = open_rw(path, GENERIC_READ, OPEN_EXISTING);
-	OVERLAPPED ov;
-	DWORD n = 0;
-	BOOL ok;
-	if (h == INVALID_HANDLE_VALUE || len > 0x40000000u) {
-		if (h != INVALID_HANDLE_VALUE)
-			CloseHandle(h);
-		return -1;
-	}
-	memset(&ov, 0, sizeof ov);
-	ov.Offset = (DWORD)off;
-	ov.OffsetHigh = (DWORD)(off >> 32);
-	ok = ReadFile(h, buf, (DWORD)len, &n, &ov);
-	CloseHandle(h);
-	return ok && n == len ? 0 : -1;
+	return rw_at(path, 0, off, buf, len);
 }
 
 /* FILETIME counts 100 ns from 1601; Unix time seconds from 1970. */
