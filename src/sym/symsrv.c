@@ -645,9 +645,18 @@ hvs_status hvs__symsrv_find(char **out, const hvs__sympath *path,
 
 /* --------------------------------------------------------- downloads */
 
+/* The user agent symsrv sends; some stores answer only to it. */
+#define SP_USER_AGENT "Microsoft-Symbol-Server/10.0.0.0"
+
+/*
+ * The transport: one GET of @url into @fh, setting *code to the final HTTP
+ * status.  HVS_OK when an answer arrived complete (any status); else
+ * HVS_E_IO with a sentence in @why.  libcurl when built with it
+ * (HVS_WITH_CURL), otherwise the platform's own client (WinHTTP on
+ * Windows; none on POSIX, so hvs__symsrv_can_download() says 0 there).
+ */
 #ifdef HVS_WITH_CURL
 
-/* Built with libcurl. */
 int hvs__symsrv_can_download(void)
 {
 	return 1;
@@ -675,45 +684,19 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-/*
- * One GET into a temporary file beside @dest, checked, then renamed: the
- * store never holds a partial or unchecked file, even when the process is
- * killed mid-transfer (only a stray *.tmp can be left then).
- */
-hvs_status hvs__symsrv_download(const char *url, const char *dest,
-				hvs__symsrv_check_fn check, void *check_ud,
-				char *why, size_t whysize)
+static hvs_status http_get(const char *url, hvs__fh fh, long *code, char *why, size_t whysize)
 {
 	char cerr[CURL_ERROR_SIZE], os[256];
-	char *tmp = NULL;
-	hvs__alloc al;
 	CURL *c;
 	CURLcode rc;
 	dl_file fp;
-	long code = 0;
-	hvs_status st = HVS_OK;
-	int e;
-	hvs__alloc_init(&al, NULL);
 	memset(&fp, 0, sizeof fp);
-	e = hvs__mkdir_parents(dest);
-	if (e) {
-		snprintf(why, whysize, "cannot create the folders of %s: %s", dest,
-			 hvs__os_strerror(e, os, sizeof os));
-		return HVS_E_IO;
-	}
-	e = hvs__file_create_temp(&al, dest, ".", ".tmp", &tmp, &fp.fh);
-	if (e) {
-		snprintf(why, whysize, "cannot create a temporary file beside %s: %s",
-			 dest, hvs__os_strerror(e, os, sizeof os));
-		return e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO;
-	}
+	fp.fh = fh;
+	*code = 0;
 	/* curl_easy_init() initialises libcurl on first use; libcurl 7.84+
 	 * does that thread-safely (docs/symbols.md "Downloads"). */
 	c = curl_easy_init();
 	if (!c) {
-		hvs__file_close(fp.fh);
-		hvs__path_remove(tmp);
-		hvs__free(&al, tmp);
 		snprintf(why, whysize, "libcurl could not be initialised");
 		return HVS_E_NOMEM;
 	}
@@ -730,21 +713,89 @@ hvs_status hvs__symsrv_download(const char *url, const char *dest,
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SP_DOWNLOAD_MAX);
-	/* The user agent symsrv sends; some stores answer only to it. */
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "Microsoft-Symbol-Server/10.0.0.0");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, SP_USER_AGENT);
 	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
 	curl_easy_cleanup(c);
-	e = hvs__file_close(fp.fh);
-	if (fp.err || (e && rc == CURLE_OK)) {
-		snprintf(why, whysize, "writing %s: %s", tmp,
-			 hvs__os_strerror(fp.err ? fp.err : e, os, sizeof os));
-		st = HVS_E_IO;
-	} else if (rc != CURLE_OK) {
+	if (fp.err) {
+		snprintf(why, whysize, "writing the download: %s",
+			 hvs__os_strerror(fp.err, os, sizeof os));
+		return HVS_E_IO;
+	}
+	if (rc != CURLE_OK) {
 		/* A body shorter than its Content-Length is CURLE_PARTIAL_FILE. */
 		snprintf(why, whysize, "download failed: %s",
 			 cerr[0] ? cerr : curl_easy_strerror(rc));
+		return HVS_E_IO;
+	}
+	return HVS_OK;
+}
+
+#else /* !HVS_WITH_CURL */
+
+int hvs__symsrv_can_download(void)
+{
+	return hvs__os_http_available();
+}
+
+static hvs_status http_get(const char *url, hvs__fh fh, long *code, char *why, size_t whysize)
+{
+	char r[HVS_ERRMSG_MAX];
+	uint64_t got;
+	int e = hvs__os_http_get(url, SP_USER_AGENT, fh, SP_DOWNLOAD_MAX, code, &got, r, sizeof r);
+	if (e == HVS__OS_NOTSUP) {
+		snprintf(why, whysize, "cannot download %s: built without libcurl", url);
+		return HVS_E_UNSUPPORTED;
+	}
+	if (e) {
+		snprintf(why, whysize, "download failed: %s", r);
+		return e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO;
+	}
+	return HVS_OK;
+}
+
+#endif /* HVS_WITH_CURL */
+
+/*
+ * One GET into a temporary file beside @dest, checked, then renamed: the
+ * store never holds a partial or unchecked file, even when the process is
+ * killed mid-transfer (only a stray *.tmp can be left then).
+ */
+hvs_status hvs__symsrv_download(const char *url, const char *dest,
+				hvs__symsrv_check_fn check, void *check_ud,
+				char *why, size_t whysize)
+{
+	char os[256];
+	char *tmp = NULL;
+	hvs__alloc al;
+	hvs__fh fh;
+	long code = 0;
+	hvs_status st;
+	int e;
+	hvs__alloc_init(&al, NULL);
+	if (!hvs__symsrv_can_download()) {
+		snprintf(why, whysize, "cannot download %s: built without libcurl", url);
+		return HVS_E_UNSUPPORTED;
+	}
+	e = hvs__mkdir_parents(dest);
+	if (e) {
+		snprintf(why, whysize, "cannot create the folders of %s: %s", dest,
+			 hvs__os_strerror(e, os, sizeof os));
+		return HVS_E_IO;
+	}
+	e = hvs__file_create_temp(&al, dest, ".", ".tmp", &tmp, &fh);
+	if (e) {
+		snprintf(why, whysize, "cannot create a temporary file beside %s: %s",
+			 dest, hvs__os_strerror(e, os, sizeof os));
+		return e == HVS__OS_NOMEM ? HVS_E_NOMEM : HVS_E_IO;
+	}
+	st = http_get(url, fh, &code, why, whysize);
+	e = hvs__file_close(fh);
+	if (st == HVS_OK && e) {
+		snprintf(why, whysize, "writing %s: %s", tmp, hvs__os_strerror(e, os, sizeof os));
 		st = HVS_E_IO;
+	} else if (st != HVS_OK) {
+		/* why set by the transport */
 	} else if (code == 404 || code == 410) {
 		snprintf(why, whysize, "not on the server (HTTP %ld)", code);
 		st = HVS_E_NOTFOUND;
@@ -769,24 +820,3 @@ hvs_status hvs__symsrv_download(const char *url, const char *dest,
 	hvs__free(&al, tmp);
 	return st;
 }
-
-#else /* !HVS_WITH_CURL */
-
-/* Built without libcurl: every HTTP store is skipped with a message. */
-int hvs__symsrv_can_download(void)
-{
-	return 0;
-}
-
-hvs_status hvs__symsrv_download(const char *url, const char *dest,
-				hvs__symsrv_check_fn check, void *check_ud,
-				char *why, size_t whysize)
-{
-	(void)dest;
-	(void)check;
-	(void)check_ud;
-	snprintf(why, whysize, "cannot download %s: built without libcurl", url);
-	return HVS_E_UNSUPPORTED;
-}
-
-#endif

@@ -490,6 +490,27 @@ void hvs__cond_broadcast(hvs__cond *c)
 	pthread_cond_broadcast(&c->c);
 }
 
+/* -------------------------------------------------------------- HTTP -- */
+
+/* No HTTP client in POSIX itself: symbol downloads use libcurl when the
+ * library is built with it (src/sym/symsrv.c). */
+int hvs__os_http_available(void)
+{
+	return 0;
+}
+
+int hvs__os_http_get(const char *url, const char *user_agent, hvs__fh fh, uint64_t max,
+		     long *status, uint64_t *got, char *why, size_t whysize)
+{
+	(void)user_agent;
+	(void)fh;
+	(void)max;
+	*status = 0;
+	*got = 0;
+	snprintf(why, whysize, "cannot download %s: no HTTP client in this build", url);
+	return HVS__OS_NOTSUP;
+}
+
 #else
 /* Windows: see platform_win.c.  ISO C wants a declaration here. */
 typedef int hvs__platform_posix_unused;

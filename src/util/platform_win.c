@@ -17,6 +17,7 @@
 #endif
 #include <windows.h>
 #include <winioctl.h>
+#include <winhttp.h>
 /* Not in every SDK's headers (winerror.h of Windows 10). */
 #ifndef ERROR_DIRECTORY_NOT_SUPPORTED
 #define ERROR_DIRECTORY_NOT_SUPPORTED 336L
@@ -697,6 +698,169 @@ void hvs__cond_signal(hvs__cond *c)
 void hvs__cond_broadcast(hvs__cond *c)
 {
 	WakeAllConditionVariable(cv(c));
+}
+
+/* -------------------------------------------------------------- HTTP -- */
+
+int hvs__os_http_available(void)
+{
+	return 1;
+}
+
+/* WinHTTP's own errors (12001-12187) have no text in the system message
+ * table: name the ones a download meets. */
+static const char *winhttp_text(DWORD e)
+{
+	switch (e) {
+	case ERROR_WINHTTP_TIMEOUT: return "timed out";
+	case ERROR_WINHTTP_NAME_NOT_RESOLVED: return "host name not resolved";
+	case ERROR_WINHTTP_CANNOT_CONNECT: return "cannot connect";
+	case ERROR_WINHTTP_CONNECTION_ERROR: return "connection reset or closed";
+	case ERROR_WINHTTP_INVALID_URL: return "invalid URL";
+	case ERROR_WINHTTP_UNRECOGNIZED_SCHEME: return "not an http or https URL";
+	case ERROR_WINHTTP_REDIRECT_FAILED: return "redirect refused";
+	case ERROR_WINHTTP_SECURE_FAILURE: return "TLS certificate or handshake failure";
+	case ERROR_WINHTTP_INVALID_SERVER_RESPONSE: return "invalid server response";
+	default: return NULL;
+	}
+}
+
+static int http_fail(const char *url, const char *step, char *why, size_t whysize)
+{
+	DWORD e = GetLastError();
+	const char *t = winhttp_text(e);
+	char os[256];
+	if (e == 0)
+		e = ERROR_WINHTTP_INTERNAL_ERROR;
+	snprintf(why, whysize, "%s: %s: %s", url, step,
+		 t ? t : hvs__os_strerror((int)e, os, sizeof os));
+	return (int)e;
+}
+
+int hvs__os_http_get(const char *url, const char *user_agent, hvs__fh fh, uint64_t max,
+		     long *status, uint64_t *got, char *why, size_t whysize)
+{
+	wchar_t *wurl = wide(url), *wua = wide(user_agent), *host = NULL;
+	HINTERNET ses = NULL, con = NULL, req = NULL;
+	URL_COMPONENTS uc;
+	DWORD code = 0, size = sizeof code, n;
+	uint8_t *buf = NULL;
+	uint64_t done = 0, want = 0;
+	wchar_t clen[32];
+	int have_len = 0, rc = 0;
+
+	*status = 0;
+	*got = 0;
+	if (!wurl || !wua) {
+		rc = http_fail(url, "converting the URL", why, whysize);
+		goto out;
+	}
+	memset(&uc, 0, sizeof uc);
+	uc.dwStructSize = sizeof uc;
+	uc.dwHostNameLength = (DWORD)-1;
+	uc.dwUrlPathLength = (DWORD)-1;
+	uc.dwExtraInfoLength = (DWORD)-1;
+	if (!WinHttpCrackUrl(wurl, 0, 0, &uc)) {
+		rc = http_fail(url, "parsing the URL", why, whysize);
+		goto out;
+	}
+	host = malloc(((size_t)uc.dwHostNameLength + 1) * sizeof *host);
+	buf = malloc(65536);
+	if (!host || !buf) {
+		rc = HVS__OS_NOMEM;
+		snprintf(why, whysize, "%s: out of memory", url);
+		goto out;
+	}
+	memcpy(host, uc.lpszHostName, (size_t)uc.dwHostNameLength * sizeof *host);
+	host[uc.dwHostNameLength] = L'\0';
+	ses = WinHttpOpen(wua, WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME,
+			  WINHTTP_NO_PROXY_BYPASS, 0);
+	if (!ses) {
+		rc = http_fail(url, "starting WinHTTP", why, whysize);
+		goto out;
+	}
+	/* Resolve, connect and send within 30 s; a stalled body ends after
+	 * 60 s without data (as the libcurl build's low-speed limit). */
+	WinHttpSetTimeouts(ses, 30000, 30000, 30000, 60000);
+	con = WinHttpConnect(ses, host, uc.nPort, 0);
+	/* The path runs on into the query (lpszExtraInfo follows it). */
+	if (con)
+		req = WinHttpOpenRequest(con, L"GET", uc.dwUrlPathLength ? uc.lpszUrlPath : L"/",
+					 NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+					 uc.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0);
+	if (!con || !req) {
+		rc = http_fail(url, "opening the request", why, whysize);
+		goto out;
+	}
+	if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0,
+				0, 0) ||
+	    !WinHttpReceiveResponse(req, NULL)) {
+		rc = http_fail(url, "request", why, whysize);
+		goto out;
+	}
+	if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+				 WINHTTP_HEADER_NAME_BY_INDEX, &code, &size,
+				 WINHTTP_NO_HEADER_INDEX)) {
+		rc = http_fail(url, "reading the status", why, whysize);
+		goto out;
+	}
+	*status = (long)code;
+	if (code != 200)
+		goto out; /* the caller judges the status; no body wanted */
+	size = sizeof clen;
+	if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_LENGTH, WINHTTP_HEADER_NAME_BY_INDEX,
+				clen, &size, WINHTTP_NO_HEADER_INDEX)) {
+		wchar_t *end;
+		want = (uint64_t)wcstoull(clen, &end, 10);
+		have_len = end != clen;
+		if (have_len && want > max) {
+			rc = ERROR_FILE_TOO_LARGE;
+			snprintf(why, whysize, "%s: announces %llu bytes, over the %llu-byte limit",
+				 url, (unsigned long long)want, (unsigned long long)max);
+			goto out;
+		}
+	}
+	for (;;) {
+		if (!WinHttpReadData(req, buf, 65536, &n)) {
+			rc = http_fail(url, "reading the body", why, whysize);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (n > max - done) {
+			rc = ERROR_FILE_TOO_LARGE;
+			snprintf(why, whysize, "%s: body over the %llu-byte limit", url,
+				 (unsigned long long)max);
+			goto out;
+		}
+		rc = hvs__file_pwrite(fh, buf, n, done);
+		if (rc) {
+			char os[256];
+			snprintf(why, whysize, "%s: writing the download: %s", url,
+				 hvs__os_strerror(rc, os, sizeof os));
+			goto out;
+		}
+		done += n;
+		*got = done;
+	}
+	/* WinHTTP ends a body cut short by the server like a complete one. */
+	if (have_len && done != want) {
+		rc = ERROR_WINHTTP_CONNECTION_ERROR;
+		snprintf(why, whysize, "%s: body cut short: %llu of %llu bytes", url,
+			 (unsigned long long)done, (unsigned long long)want);
+	}
+out:
+	if (req)
+		WinHttpCloseHandle(req);
+	if (con)
+		WinHttpCloseHandle(con);
+	if (ses)
+		WinHttpCloseHandle(ses);
+	free(buf);
+	free(host);
+	free(wurl);
+	free(wua);
+	return rc;
 }
 
 #else

@@ -399,8 +399,6 @@ static void test_symsrv__downstream_copies(void)
 
 /* ------------------------------------------------------------- HTTP */
 
-#ifndef _WIN32
-
 /* The download cases against the server on @port serving @root. */
 static void http_cases(const char *root, int port)
 {
@@ -457,7 +455,7 @@ static void test_symsrv__http(void)
 	test_httpd srv;
 	int rc;
 	if (!hvs__symsrv_can_download())
-		SKIP("built without libcurl (HVS_WITH_CURL)");
+		SKIP("built without libcurl (HVS_WITH_CURL): no HTTP client on this platform");
 	d = fresh("symsrv_http");
 	CHECK(d != NULL);
 	snprintf(root, sizeof root, "%s", d);
@@ -474,17 +472,6 @@ static void test_symsrv__http(void)
 	CHECK_EQ(count_tmp(root), 0);
 }
 
-#else /* _WIN32 */
-
-static void test_symsrv__http(void)
-{
-	/* The Windows build has no libcurl (docs/windows-tests.md). */
-	if (!hvs__symsrv_can_download())
-		SKIP("built without libcurl: symbol downloads are off in the Windows build");
-	SKIP("the test's HTTP server is a forked python3 (POSIX only)");
-}
-
-#endif
 
 TEST_MAIN(TEST(test_symsrv__parse_table), TEST(test_symsrv__parse_oom),
 	  TEST(test_symsrv__key), TEST(test_symsrv__local_layouts),
