@@ -193,12 +193,23 @@ typedef struct winfo {
 } winfo;
 
 /* Locate a Windows kernel (offline: no downloads) and name its version.
- * Guests that are not Windows simply give found = 0. */
+ * Guests that are not Windows simply give found = 0.  A guest whose VTL0
+ * told the hypervisor it is another OS (an open-source id, or a vendor
+ * other than Microsoft) is not searched; an unreported id (0: no
+ * enlightened OS, or not saved) still is. */
 static void find_windows(hvs_image *img, const char *symbols, winfo *w)
 {
+	hvs_partition_info pi;
 	hvs_sym_opts o;
 	hvs_sym *s;
+	os_id id;
 	memset(w, 0, sizeof *w);
+	hvs_image_partition_info(img, &pi);
+	if ((pi.guest_os_id_mask & 1u) && pi.guest_os_id[0] != 0) {
+		decode_os_id(pi.guest_os_id[0], &id);
+		if (id.open_source || id.vendor != 1)
+			return;
+	}
 	memset(&o, 0, sizeof o);
 	o.symbol_path = symbols;
 	o.vp = HVS_SYM_VP_AUTO;

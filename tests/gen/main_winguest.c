@@ -260,9 +260,19 @@ int main(int argc, char **argv)
 	unsigned r;
 	hvs_status st;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: hvs-winguest OUT.vmrs NTKRNLMP.EXE HVSDRV.SYS\n");
+	uint64_t os_id = WG_GUEST_OS_ID;
+
+	/* GUEST_OS_ID: another VTL0 guest OS id for the same memory (tests of
+	 * what is done for a guest that says it is not Windows). */
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: hvs-winguest OUT.vmrs NTKRNLMP.EXE HVSDRV.SYS [GUEST_OS_ID]\n");
 		return 2;
+	}
+	if (argc == 5) {
+		char *end;
+		os_id = strtoull(argv[4], &end, 0);
+		if (end == argv[4] || *end)
+			die("GUEST_OS_ID is not a number", argv[4]);
 	}
 	ram = calloc(1, WG_RAM_SIZE);
 	if (!ram)
@@ -419,7 +429,7 @@ int main(int argc, char **argv)
 	if (st == HVS_OK)
 		st = set(w, 1, HVS_REG_X64_KERNEL_GS_BASE, pcr[1], 0);
 	if (st == HVS_OK)
-		st = hvs_vmrs_writer_set_guest_os_id(w, 0, WG_GUEST_OS_ID);
+		st = hvs_vmrs_writer_set_guest_os_id(w, 0, os_id);
 	if (st == HVS_OK)
 		st = hvs_vmrs_writer_add_range(w, 0, WG_RAM_SIZE);
 	if (st == HVS_OK)

@@ -916,6 +916,35 @@ static void test_sym__cli(void)
 	CHECK(jm_u64(jm_get(jm_get(v, "windows"), "build"), &x) == 0);
 	CHECK_EQ(x, WG_BUILD);
 	jm_free(v);
+	/* The same memory in a guest whose VTL0 reports an open-source OS
+	 * (Linux's id form): info does not look for a Windows kernel there. */
+	{
+		char lin[4096], kexe[1100], sys[1100];
+		const char *gen = test_bin_path("tests/hvs-winguest");
+		const char *gargv[6];
+		snprintf(lin, sizeof lin, "%s", test_tmp_path("sym_cli_linux_id.vmrs"));
+		snprintf(kexe, sizeof kexe, "%s/ntkrnlmp.exe", WG_DIR);
+		snprintf(sys, sizeof sys, "%s/hvsdrv.sys", WG_DIR);
+		remove(lin);
+		gargv[0] = gen;
+		gargv[1] = lin;
+		gargv[2] = kexe;
+		gargv[3] = sys;
+		gargv[4] = "0x8100060A00000000";
+		gargv[5] = NULL;
+		if (!gen) {
+			test__fail(__FILE__, __LINE__, "hvs-winguest not built");
+			return;
+		}
+		CHECK_EQ(test_spawn(gargv, NULL, NULL), 0);
+		CHECK_EQ(run_cli(&out, "info", "--json", lin, NULL), 0);
+		v = jm_parse(out, strlen(out), NULL, 0);
+		free(out);
+		CHECK(v != NULL);
+		CHECK(jm_get(v, "windows") == NULL || jm_get(jm_get(v, "windows"), "build") == NULL);
+		jm_free(v);
+		remove(lin);
+	}
 }
 
 TEST_MAIN(TEST(test_sym__kernel_and_globals), TEST(test_sym__types), TEST(test_sym__modules),
