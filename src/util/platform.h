@@ -254,12 +254,12 @@ int hvs__os_http_available(void);
  * GET @url (http:// or https://, redirects followed as the OS does: up to
  * 10, never from https to http) sending @user_agent, writing the body of a
  * 200 answer to @fh from offset 0; at most @max body bytes.  *status gets
- * the final HTTP status (0 when none arrived), *got the body bytes written.
+ * the final HTTP status (0 when none arrived).
  * Returns 0 when an answer arrived complete (any status), else an OS error
  * code or HVS__OS_NOTSUP, with a sentence in @why (connecting, a body
  * shorter than its Content-Length, over @max, writing @fh).
  */
 int hvs__os_http_get(const char *url, const char *user_agent, hvs__fh fh, uint64_t max,
-		     long *status, uint64_t *got, char *why, size_t whysize);
+		     long *status, char *why, size_t whysize);
 
 #endif

@@ -500,13 +500,12 @@ int hvs__os_http_available(void)
 }
 
 int hvs__os_http_get(const char *url, const char *user_agent, hvs__fh fh, uint64_t max,
-		     long *status, uint64_t *got, char *why, size_t whysize)
+		     long *status, char *why, size_t whysize)
 {
 	(void)user_agent;
 	(void)fh;
 	(void)max;
 	*status = 0;
-	*got = 0;
 	snprintf(why, whysize, "cannot download %s: no HTTP client in this build", url);
 	return HVS__OS_NOTSUP;
 }

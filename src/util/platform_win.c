@@ -738,7 +738,7 @@ static int http_fail(const char *url, const char *step, char *why, size_t whysiz
 }
 
 int hvs__os_http_get(const char *url, const char *user_agent, hvs__fh fh, uint64_t max,
-		     long *status, uint64_t *got, char *why, size_t whysize)
+		     long *status, char *why, size_t whysize)
 {
 	wchar_t *wurl = wide(url), *wua = wide(user_agent), *host = NULL;
 	HINTERNET ses = NULL, con = NULL, req = NULL;
@@ -750,7 +750,6 @@ int hvs__os_http_get(const char *url, const char *user_agent, hvs__fh fh, uint64
 	int have_len = 0, rc = 0;
 
 	*status = 0;
-	*got = 0;
 	if (!wurl || !wua) {
 		rc = http_fail(url, "converting the URL", why, whysize);
 		goto out;
@@ -841,7 +840,6 @@ int hvs__os_http_get(const char *url, const char *user_agent, hvs__fh fh, uint64
 			goto out;
 		}
 		done += n;
-		*got = done;
 	}
 	/* WinHTTP ends a body cut short by the server like a complete one. */
 	if (have_len && done != want) {
